@@ -1,0 +1,34 @@
+# Two commands on a fresh machine with Python 3.11+ and make:
+#   make run    run the bot on config.example.toml (SQLite file, console output)
+#   make test   run the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONFIG ?= config.example.toml
+
+.PHONY: run test lint bench install clean
+
+$(BIN)/vigie: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/vigie
+
+run: install
+	$(BIN)/vigie run --config $(CONFIG)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check bot adapters tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/bench_matching.py
+	$(BIN)/python bench/bench_parser.py
+
+clean:
+	rm -rf $(VENV) vigie.db vigie.db-wal vigie.db-shm

@@ -1,0 +1,1 @@
+"""Platform adapters: each translates between a platform and Vigie's neutral core."""

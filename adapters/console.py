@@ -1,0 +1,102 @@
+"""The console destination: prints alerts readably on a terminal or a log.
+
+It is the default destination when no chat platform is configured, and the
+simplest example of an adapter: it only renders the neutral :class:`Alert`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.config import Config
+from bot.exceptions import DeliveryError, UnknownDestinationError
+from bot.types import Alert
+
+# Feed text must not drive the terminal: no escape sequences, no control chars.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+BOLD, DIM, YELLOW, CYAN, RESET = "\x1b[1m", "\x1b[2m", "\x1b[33m", "\x1b[36m", "\x1b[0m"
+
+
+def clean(text: str) -> str:
+    """Feed text made safe to print: control and bidi-override characters removed."""
+    return _CONTROL_RE.sub("", text)
+
+
+def emphasise(text: str, spans: Sequence[tuple[int, int]], *, color: bool) -> str:
+    """``text`` with ``spans`` emphasised: bold yellow on a terminal, ``*word*`` otherwise."""
+    before, after = (BOLD + YELLOW, RESET) if color else ("*", "*")
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(spans):
+        if start < pos or end > len(text) or start >= end:
+            continue
+        out += [clean(text[pos:start]), before, clean(text[start:end]), after]
+        pos = end
+    out.append(clean(text[pos:]))
+    return "".join(out)
+
+
+def render_alert(alert: Alert, *, color: bool = False) -> str:
+    """An alert as a few lines of text."""
+    item = alert.item
+
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{RESET}" if color else text
+
+    when = item.published.strftime("%Y-%m-%d %H:%M UTC") if item.published else "undated"
+    lines = [
+        c(BOLD, "▶ ") + c(CYAN, f"[{clean(item.source)}]") + " "
+        + emphasise(item.title or "(no title)", alert.title_highlights, color=color),
+        "  " + c(DIM, " · ".join([
+            when,
+            "topics: " + ", ".join(clean(n) for n in alert.topic_names) if alert.topic_names
+            else f"subscription: {clean(alert.subscription)}",
+            "matched: " + ", ".join(clean(t) for t in alert.matched_terms),
+        ])),
+    ]
+    if item.lead:
+        lines.append("  " + emphasise(item.lead, alert.lead_highlights, color=color))
+    if item.url:
+        lines.append("  " + clean(item.url))
+    return "\n".join(lines) + "\n"
+
+
+class ConsoleDestination:
+    """Writes each alert to a text stream."""
+
+    def __init__(self, stream: TextIO, *, color: bool) -> None:
+        self.stream = stream
+        self.color = color
+
+    async def send(self, alert: Alert) -> str | None:
+        try:
+            self.stream.write(render_alert(alert, color=self.color) + "\n")
+            self.stream.flush()
+        except OSError as e:  # a closed pipe is worth retrying later, not crashing
+            raise DeliveryError("console", f"cannot write: {e.strerror or e}") from None
+        return None
+
+
+class ConsoleAdapter:
+    """The ``console`` destination scheme (entry point ``vigie.destinations``)."""
+
+    def __init__(self, config: Config | None = None, *, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        mode = config.console.color if config is not None else "auto"
+        self.color = mode == "always" or (
+            mode == "auto" and self.stream.isatty() and "NO_COLOR" not in os.environ
+        )
+        self._destination = ConsoleDestination(self.stream, color=self.color)
+
+    def destination(self, target: str) -> ConsoleDestination:
+        if target:
+            raise UnknownDestinationError("the console destination takes no target")
+        return self._destination
+
+    async def close(self) -> None:
+        return None

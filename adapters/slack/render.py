@@ -1,0 +1,450 @@
+"""Block Kit rendering of alerts and command replies (pure: no I/O).
+
+Feed text is untrusted. Everything that reaches a ``mrkdwn`` text goes through
+:func:`mrkdwn`, which escapes ``&``, ``<`` and ``>`` (so no ``<!channel>``,
+``<@U…>``, ``<#C…>`` or ``<!subteam^…>`` can form), replaces Slack's
+formatting characters with look-alikes (so only the emphasis Vigie adds is
+bold), and defuses bare ``@channel`` / ``@here`` / ``@everyone``. Text
+objects are sent ``verbatim`` so Slack does not auto-link or auto-mention
+either. Links are made only from http(s) URLs.
+
+Limits (Block Kit's, as Slack enforces them) are respected by cutting text at
+word boundaries with :func:`adapters._text.truncate`; the escaped length is
+what counts, so cutting is repeated until the escaped text fits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from adapters._text import ELLIPSIS, clip_spans, truncate
+from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
+from bot.types import Alert
+
+#: A JSON object as sent to Slack.
+JSON = dict[str, Any]
+Span = tuple[int, int]
+
+# -- Block Kit limits ----------------------------------------------------------
+
+MAX_BLOCKS = 50
+SECTION_TEXT_LIMIT = 3000
+HEADER_TEXT_LIMIT = 150
+MAX_FIELDS = 10
+FIELD_TEXT_LIMIT = 2000
+MAX_CONTEXT_ELEMENTS = 10
+CONTEXT_TEXT_LIMIT = 3000
+MESSAGE_TEXT_LIMIT = 40000
+IMAGE_URL_LIMIT = 3000
+ALT_TEXT_LIMIT = 2000
+
+#: Longest URL turned into a link; longer ones are shown as text only.
+LINK_URL_LIMIT = 2000
+#: The title's share of an alert's section (the summary gets the rest).
+TITLE_LIMIT = 300
+#: Per context element (source, topics): a line, not an essay.
+META_LIMIT = 300
+#: The plain-text fallback shown in notifications.
+FALLBACK_LIMIT = 3000
+
+# -- escaping ------------------------------------------------------------------
+
+# Control characters and bidi overrides: invisible, and able to reorder what a reader sees.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Slack mrkdwn has no escape character: formatting characters in feed text are
+# replaced by look-alikes so that they can neither format nor unbalance Vigie's own.
+_FORMAT_CHARS = str.maketrans({
+    "*": "\u2217",  # ∗ asterisk operator
+    "_": "\u02cd",  # ˍ modifier letter low macron
+    "~": "\u223c",  # ∼ tilde operator
+    "`": "\u02cb",  # ˋ modifier letter grave accent
+})
+# Slack auto-parses these even without angle brackets when text is not verbatim;
+# a word joiner after "@" keeps the word readable and unmatched.
+_BROADCAST_RE = re.compile(r"@(?=(?:channel|here|everyone|group)\b)", re.I)
+_WORD_RE = re.compile(r"\w")
+_SPACES_RE = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """``text`` without control or bidi-override characters (newlines and tabs kept)."""
+    return _CONTROL_RE.sub("", text)
+
+
+def escape(text: str) -> str:
+    """Slack's three escapes: ``&`` → ``&amp;``, ``<`` → ``&lt;``, ``>`` → ``&gt;``.
+
+    Applied to already-escaped input too (``&lt;!channel&gt;`` becomes
+    ``&amp;lt;!channel&amp;gt;``, shown literally), so nothing decodes into a
+    control sequence.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _plain_mrkdwn(text: str) -> str:
+    """Untrusted text made inert for a mrkdwn field."""
+    text = clean(text).translate(_FORMAT_CHARS)
+    return escape(_BROADCAST_RE.sub("@\u2060", text))
+
+
+def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span widened to whole words and stripped of surrounding spaces.
+
+    Slack only renders ``*bold*`` when the asterisks sit at word boundaries.
+    """
+    start, end = max(0, start), min(len(text), end)
+    def word(i: int) -> bool:
+        return 0 <= i < len(text) and _WORD_RE.match(text[i]) is not None
+
+    while word(start - 1) and word(start):
+        start -= 1
+    while word(end) and word(end - 1):
+        end += 1
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _normalise_spans(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Valid spans widened to words, merged when they touch, split at line breaks."""
+    widened = sorted(
+        _word_bounds(text, s, e) for s, e in spans
+        if isinstance(s, int) and isinstance(e, int) and 0 <= s < e <= len(text)
+    )
+    merged: list[Span] = []
+    for s, e in widened:
+        if s >= e:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    out: list[Span] = []
+    for s, e in merged:
+        # Bold cannot cross a line break: emphasise each line's part.
+        pos = s
+        for line in text[s:e].split("\n"):
+            ls, le = _word_bounds(text, pos, pos + len(line))
+            if ls < le:
+                out.append((ls, le))
+            pos += len(line) + 1
+    return out
+
+
+def mrkdwn(text: str, emphasis: Sequence[Span] = ()) -> str:
+    """Untrusted ``text`` as Slack mrkdwn, with ``emphasis`` spans in bold.
+
+    The only formatting characters in the result are the asterisks added here.
+    Spans out of range are ignored; spans are widened to whole words.
+    """
+    out: list[str] = []
+    pos = 0
+    for s, e in _normalise_spans(text, emphasis):
+        out += [_plain_mrkdwn(text[pos:s]), "*", _plain_mrkdwn(text[s:e]), "*"]
+        pos = e
+    out.append(_plain_mrkdwn(text[pos:]))
+    return "".join(out)
+
+
+_EDGE_RE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]*")
+
+
+def _strip(text: str) -> tuple[int, str]:
+    """``text`` without leading/trailing spaces and control characters, and
+    how many characters were removed at the start (to shift spans by)."""
+    start = _EDGE_RE.match(text)
+    offset = start.end() if start else 0
+    end = len(text)
+    while end > offset and _EDGE_RE.fullmatch(text[end - 1]):
+        end -= 1
+    return offset, text[offset:end]
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs (newlines included) as single spaces, trimmed."""
+    return _SPACES_RE.sub(" ", clean(text)).strip()
+
+
+def fit(text: str, limit: int, render: Callable[[str], str]) -> str:
+    """``render`` of the longest word-boundary cut of ``text`` whose rendering fits ``limit``.
+
+    Escaping lengthens text (``&`` is five characters once escaped), so the cut
+    is shortened until the rendered form fits. Never fails: returns "" when
+    nothing fits.
+    """
+    n = len(text)
+    while n > 0:
+        cut = truncate(text, n)
+        rendered = render(cut)
+        if len(rendered) <= limit:
+            return rendered
+        n -= max(1, min(len(rendered) - limit, n // 2))
+    return ""
+
+
+def fit_mrkdwn(text: str, spans: Sequence[Span], limit: int) -> str:
+    """:func:`mrkdwn` of ``text`` cut at a word boundary to fit ``limit`` characters."""
+
+    def render(cut: str) -> str:
+        # The ellipsis truncate adds is not part of the original text: clip spans before it.
+        kept = len(cut) - (len(ELLIPSIS) if len(cut) < len(text) else 0)
+        return mrkdwn(cut, clip_spans(tuple(spans), kept))
+
+    return fit(text, limit, render)
+
+
+# -- URLs --------------------------------------------------------------------------
+
+# Characters left as they are in a URL; everything else is percent-encoded, so
+# that "|", ">", spaces and quotes can never end a <url|label> early.
+_URL_SAFE = "!#$%&'()*+,-./:;=?@[]~_"
+
+
+def safe_url(url: str | None, *, limit: int = LINK_URL_LIMIT) -> str | None:
+    """An http(s) URL fit to put in ``<url|label>`` or an image, or None.
+
+    Other schemes (``javascript:``, ``slack://``, ``file:`` …), URLs without a
+    host, with credentials, or longer than ``limit`` once encoded give None.
+    """
+    if not url:
+        return None
+    url = clean(url).strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if parts.username is not None or parts.password is not None:
+        return None
+    try:
+        # IDNA keeps a non-ASCII host usable; an invalid one is dropped.
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", ascii_host):
+        return None
+    if ":" in ascii_host:  # an IPv6 literal keeps its brackets
+        ascii_host = f"[{ascii_host}]"
+    netloc = ascii_host if port is None else f"{ascii_host}:{port}"
+    rebuilt = urlunsplit((
+        parts.scheme.lower(), netloc,
+        quote(parts.path, safe=_URL_SAFE), quote(parts.query, safe=_URL_SAFE),
+        quote(parts.fragment, safe=_URL_SAFE),
+    ))
+    encoded = escape(rebuilt)
+    return encoded if len(encoded) <= limit else None
+
+
+def image_url(url: str | None) -> str | None:
+    """An http(s) image URL for Block Kit (unescaped JSON string), or None."""
+    safe = safe_url(url, limit=IMAGE_URL_LIMIT)
+    # Image URLs are JSON strings, not mrkdwn: undo the &amp; escape.
+    return safe.replace("&amp;", "&") if safe else None
+
+
+def date_token(when: datetime) -> str:
+    """Slack's localised date: each reader sees it in their own time zone."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+# -- blocks ----------------------------------------------------------------------
+
+
+def _text_obj(text: str) -> JSON:
+    # verbatim: Slack must not auto-link or auto-mention inside feed text.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _plain_obj(text: str) -> JSON:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _context(elements: Sequence[str]) -> JSON:
+    return {"type": "context",
+            "elements": [_text_obj(e) for e in elements[:MAX_CONTEXT_ELEMENTS] if e]}
+
+
+def card_blocks(card: ItemCard) -> list[JSON]:
+    """One news item: a section (linked title, summary with matched words in
+    bold, image accessory) and a context line (source, date, topics)."""
+    title = one_line(card.title) or "(no title)"
+    safe = safe_url(card.url)
+
+    def title_line(cut: str) -> str:
+        label = _plain_mrkdwn(cut)
+        return f"*<{safe}|{label}>*" if safe else f"*{label}*"
+
+    head = fit(title, TITLE_LIMIT, title_line) or "*(no title)*"
+    text = head
+    # Spans index the raw summary: strip it without cleaning (mrkdwn cleans
+    # each piece it renders), shifting the spans by what was stripped.
+    offset, summary = _strip(card.summary)
+    if summary:
+        spans = tuple((s - offset, e - offset) for s, e in card.summary_highlights)
+        body = fit_mrkdwn(summary, spans, SECTION_TEXT_LIMIT - len(head) - 1)
+        if body:
+            text = f"{head}\n{body}"
+    section: JSON = {"type": "section", "text": _text_obj(text)}
+    image = image_url(card.image)
+    if image:
+        section["accessory"] = {
+            "type": "image", "image_url": image,
+            "alt_text": truncate(title, ALT_TEXT_LIMIT),
+        }
+    meta = [
+        fit(one_line(card.source), META_LIMIT, lambda s: f"*{_plain_mrkdwn(s)}*"),
+        date_token(card.published) if card.published else "undated",
+    ]
+    if card.topics:
+        topics = ", ".join(one_line(t) for t in card.topics)
+        meta.append(fit(topics, META_LIMIT, lambda s: "Topics: " + _plain_mrkdwn(s)))
+    elif card.matched_terms:
+        terms = ", ".join(one_line(t) for t in card.matched_terms)
+        meta.append(fit(terms, META_LIMIT, lambda s: "Matched: " + _plain_mrkdwn(s)))
+    return [section, _context(meta)]
+
+
+def fallback_text(text: str, limit: int = FALLBACK_LIMIT) -> str:
+    """The top-level ``text`` of a message (notifications, screen readers)."""
+    return fit(clean(text).strip(), min(limit, MESSAGE_TEXT_LIMIT), _plain_mrkdwn) or " "
+
+
+def render_alert(alert: Alert, *, unfurl: bool = False) -> JSON:
+    """An alert as a ``chat.postMessage`` / incoming-webhook payload (without ``channel``).
+
+    ``unfurl`` sets ``unfurl_links`` and ``unfurl_media`` (both explicit:
+    Slack's defaults differ between bot messages and webhooks).
+    """
+    card = ItemCard.from_alert(alert)
+    item = alert.item
+    notice = f"{one_line(item.title) or '(no title)'} — {one_line(item.source)}"
+    return {
+        "text": fallback_text(notice),
+        "blocks": card_blocks(card),
+        "unfurl_links": unfurl,
+        "unfurl_media": unfurl,
+    }
+
+
+def _split(text: str, limit: int, render: Callable[[int, int], str]) -> list[str]:
+    """``text`` rendered in consecutive pieces, each within ``limit``.
+
+    ``render(start, end)`` renders ``text[start:end]``. Cuts fall at a line
+    break, else a space, in the second half of the room; nothing is lost but
+    the whitespace at the cuts.
+    """
+    pieces: list[str] = []
+    pos, total = 0, len(text)
+    while pos < total and text[pos:].strip():
+        if len(render(pos, total)) <= limit:
+            pieces.append(render(pos, total))
+            break
+        # Rendering never shortens text, so the piece is at most `limit` raw
+        # characters; search the longest prefix whose rendering fits.
+        lo, hi = pos + 1, min(total, pos + limit)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if len(render(pos, mid)) <= limit:
+                lo = mid
+            else:
+                hi = mid - 1
+        end = lo
+        cut = text.rfind("\n", pos, end + 1)
+        if cut <= pos + (end - pos) // 2:
+            cut = text.rfind(" ", pos, end + 1)
+        if cut <= pos + (end - pos) // 2:
+            cut = end
+        while cut > pos + 1 and len(render(pos, cut)) > limit:
+            cut -= 1
+        pieces.append(render(pos, cut))
+        pos = cut
+        while pos < total and text[pos] in " \n":
+            pos += 1
+    return pieces
+
+
+def _text_blocks(block: Text) -> list[JSON]:
+    text = block.text  # not cleaned here: the spans index it; mrkdwn cleans each piece
+    if not clean(text).strip():
+        return []
+
+    def render(start: int, end: int) -> str:
+        spans = clip_spans(tuple((s - start, e - start) for s, e in block.emphasis
+                                 if e > start), end - start)
+        return mrkdwn(text[start:end], tuple((max(0, s), e) for s, e in spans))
+
+    return [{"type": "section", "text": _text_obj(r)}
+            for r in _split(text, SECTION_TEXT_LIMIT, render)]
+
+
+def _code_blocks(block: Code) -> list[JSON]:
+    text = clean(block.text).strip("\n")
+    if not text.strip():
+        return []
+
+    def render(start: int, end: int) -> str:
+        # Only a run of three backticks could close the block early; a
+        # zero-width space after each backtick breaks any run.
+        return "```\n" + escape(text[start:end].replace("`", "`\u200b")) + "\n```"
+
+    return [{"type": "section", "text": _text_obj(r)}
+            for r in _split(text, SECTION_TEXT_LIMIT, render)]
+
+
+def _field_blocks(block: Fields) -> list[JSON]:
+    fields: list[JSON] = []
+    for label, value in block.pairs:
+        label_md = fit(one_line(label), 200, lambda s: f"*{_plain_mrkdwn(s)}*") if label else ""
+        room = FIELD_TEXT_LIMIT - len(label_md) - 1
+        value_md = fit(clean(value).strip(), room, _plain_mrkdwn) if value.strip() else ""
+        text = "\n".join(x for x in (label_md, value_md) if x)
+        if text:
+            fields.append(_text_obj(text))
+    return [{"type": "section", "fields": fields[i:i + MAX_FIELDS]}
+            for i in range(0, len(fields), MAX_FIELDS)]
+
+
+def _heading_blocks(block: Heading) -> list[JSON]:
+    # plain_text is never parsed for mentions or markup: no escaping needed.
+    text = truncate(one_line(block.text), HEADER_TEXT_LIMIT)
+    return [{"type": "header", "text": _plain_obj(text)}] if text else []
+
+
+def reply_blocks(reply: Reply) -> list[JSON]:
+    """A neutral reply as Block Kit blocks (at most :data:`MAX_BLOCKS`)."""
+    blocks: list[JSON] = []
+    for block in reply.blocks:
+        if isinstance(block, Heading):
+            blocks += _heading_blocks(block)
+        elif isinstance(block, Text):
+            blocks += _text_blocks(block)
+        elif isinstance(block, Code):
+            blocks += _code_blocks(block)
+        elif isinstance(block, Fields):
+            blocks += _field_blocks(block)
+        else:
+            blocks += card_blocks(block)
+    if len(blocks) > MAX_BLOCKS:
+        dropped = len(blocks) - (MAX_BLOCKS - 1)
+        blocks = blocks[:MAX_BLOCKS - 1]
+        blocks.append(_context([f"… {dropped} more blocks cut to fit Slack's limits."]))
+    return blocks
+
+
+def render_reply(reply: Reply) -> JSON:
+    """A neutral reply as ``{"text", "blocks"}`` (the caller adds ``response_type``)."""
+    return {
+        "text": fallback_text(reply.plain_text(), MESSAGE_TEXT_LIMIT),
+        "blocks": reply_blocks(reply),
+    }
+

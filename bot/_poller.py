@@ -1,0 +1,182 @@
+"""Polling one source: fetch, parse, decide, match, store (the async half).
+
+Every decision is delegated to the pure functions of ``_pipeline``; this
+module only does the I/O around them. A failing source never raises out of
+:meth:`Poller.poll`: the error is stored in its health and returned in the
+:class:`PollResult`, so one bad feed never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ._fetch import Fetcher, backoff_delay
+from ._matching import Matcher
+from ._parser import parse_feed
+from ._pipeline import ItemMatch, build_item, decide, match_item
+from ._types import NewItem, Store
+from .config import Config, SourceConfig
+from .exceptions import FetchError, GoneError, HTTPStatusError, NotAFeedError, SourceError
+from .types import FetchResult, ParsedFeed, SourceState
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """The outcome of polling one source: a value or an error, never both."""
+
+    #: The source's name.
+    source: str
+    #: New items that matched at least one subscription, in feed order.
+    matches: tuple[ItemMatch, ...] = ()
+    #: Keys of the matched items that were queued for delivery.
+    alerted: frozenset[str] = frozenset()
+    #: How many new items were stored (or would be, in a dry run).
+    new_items: int = 0
+    #: Whether the server answered 304 Not Modified.
+    not_modified: bool = False
+    #: What went wrong, if the poll failed.
+    error: SourceError | None = None
+
+
+class Poller:
+    """Polls sources for one configuration; safe to share between tasks."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        matcher: Matcher,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.matcher = matcher
+        self.clock = clock
+        # "Seen?" then "store" must not interleave between sources, or the
+        # same URL from two outlets polled at once would alert twice.
+        self._decide_lock = asyncio.Lock()
+        self._polling: set[str] = set()
+
+    async def poll(
+        self, source: SourceConfig, *, backfill: bool = False, dry_run: bool = False
+    ) -> PollResult:
+        """Poll one source once. Never raises a :class:`SourceError`."""
+        if source.name in self._polling:
+            # Overlapping polls of one source would only duplicate work.
+            return PollResult(source.name, error=SourceError("a poll is already running"))
+        self._polling.add(source.name)
+        try:
+            return await self._poll(source, backfill=backfill, dry_run=dry_run)
+        finally:
+            self._polling.discard(source.name)
+
+    async def _poll(self, source: SourceConfig, *, backfill: bool, dry_run: bool) -> PollResult:
+        state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
+        now = self.clock()
+        try:
+            result, feed = await self._fetch_and_parse(state, conditional=not backfill)
+        except SourceError as e:
+            if not dry_run:
+                await self.store.update_source(self._failed(state, source, e, now))
+            log.warning("source %s failed: %s", source.name, e.user_message)
+            return PollResult(source.name, error=e)
+
+        state = dataclasses.replace(
+            state,
+            url=result.permanent_url or state.url,
+            etag=result.etag if result.status != 304 else state.etag,
+            last_modified=result.last_modified if result.status != 304 else state.last_modified,
+            last_poll=now, last_success=now, last_error=None, consecutive_failures=0,
+            next_attempt=None,
+        )
+        if feed is None:
+            if not dry_run:
+                await self.store.update_source(state)
+            return PollResult(source.name, not_modified=True)
+
+        items = [build_item(source.name, e, feed, source_language=source.language)
+                 for e in feed.entries]
+        async with self._decide_lock:
+            seen_keys, seen_urls = await self.store.seen(
+                source.name, [i.key for i in items], [i.url for i in items if i.url]
+            )
+            decision = decide(
+                items, seen_keys=seen_keys, seen_urls=seen_urls,
+                initialised=state.initialised, first_poll_alerts=self.config.poll.first_poll_alerts,
+                max_age=self.config.poll.max_age, now=now, backfill=backfill,
+            )
+            matches: list[ItemMatch] = []
+            new_items: list[NewItem] = []
+            for item in decision.new:
+                m = match_item(item, self.matcher.match(item.document), self.config)
+                alerts = m.alerts if item.key in decision.alertable else ()
+                new_items.append(NewItem(item, m.topics, alerts))
+                if m.subscriptions:
+                    matches.append(m)
+            state = dataclasses.replace(
+                state, initialised=True, item_count=state.item_count + len(decision.new)
+            )
+            if not dry_run:
+                await self.store.save_poll(state, new_items)
+        alerted = frozenset(m.item.key for m in matches if m.item.key in decision.alertable)
+        log.info("source %s: %d items, %d new, %d matched, %d to alert",
+                 source.name, len(items), len(decision.new), len(matches), len(alerted))
+        return PollResult(source.name, tuple(matches), alerted, len(decision.new))
+
+    async def _fetch_and_parse(
+        self, state: SourceState, *, conditional: bool
+    ) -> tuple[FetchResult, ParsedFeed | None]:
+        """Fetch the source (following autodiscovery once); None feed on 304."""
+        result = await self.fetcher.fetch(
+            state.url,
+            etag=state.etag if conditional else None,
+            last_modified=state.last_modified if conditional else None,
+        )
+        if result.not_modified or result.body is None:
+            return result, None
+        try:
+            return result, parse_feed(result.body, url=result.url,
+                                      content_type=result.content_type)
+        except NotAFeedError as e:
+            if not e.feed_links:
+                raise
+            # A site URL: follow the first feed it advertises and keep that URL.
+            feed_url = e.feed_links[0]
+            log.info("autodiscovered %s from %s", feed_url, result.url)
+            found = await self.fetcher.fetch(feed_url)
+            if found.body is None:
+                raise
+            feed = parse_feed(found.body, url=found.url, content_type=found.content_type)
+            return dataclasses.replace(found, permanent_url=found.url), feed
+
+    def _failed(
+        self, state: SourceState, source: SourceConfig, error: SourceError, now: datetime
+    ) -> SourceState:
+        failures = state.consecutive_failures + 1
+        if isinstance(error, GoneError):
+            return dataclasses.replace(
+                state, enabled=False, disabled_reason="the server says the feed is gone (410)",
+                last_poll=now, last_error=error.user_message, consecutive_failures=failures,
+            )
+        retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
+        transient = not isinstance(error, FetchError) or error.transient
+        delay = backoff_delay(failures if transient else failures + 3, source.interval,
+                              retry_after=retry_after)
+        return dataclasses.replace(
+            state, last_poll=now, last_error=error.user_message,
+            consecutive_failures=failures, next_attempt=now + timedelta(seconds=delay),
+        )

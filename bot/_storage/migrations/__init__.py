@@ -1,0 +1,1 @@
+"""Alembic migrations of Vigie's store (run by ``SQLStore.migrate``)."""

@@ -1,0 +1,259 @@
+"""The one factory that wires Vigie together, and the running application.
+
+``make_vigie(config)`` builds the store, fetcher, matcher, poller and
+deliverer; :class:`Vigie` offers what the CLI and the chat layer need:
+poll once, run forever, explain, health.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ._delivery import Deliverer, DeliveryStats
+from ._destinations import Destinations
+from ._fetch import Fetcher, FetchSettings
+from ._matching import Matcher
+from ._parser import parse_feed
+from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
+from ._poller import Poller, PollResult, utcnow
+from ._storage import make_store
+from ._types import DestinationAdapter, Store
+from .config import Config, SourceConfig
+from .exceptions import NotAFeedError
+from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two passes over the outbox in ``run``.
+DELIVERY_INTERVAL = 2.0
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One item with its match report, for ``vigie explain``."""
+
+    #: The item as the pipeline built it.
+    item: Item
+    #: Every rule's verdict.
+    report: MatchReport
+    #: Topics, subscriptions and alerts that follow.
+    match: ItemMatch
+
+
+class Vigie:
+    """A configured Vigie: its store, sources, matcher and destinations."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        destinations: Destinations,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.destinations = destinations
+        self.clock = clock
+        self.matcher = Matcher.compile(rules_from_config(config))
+        self.poller = Poller(config, store, fetcher, self.matcher, clock=clock)
+        self.deliverer = Deliverer(store, destinations, clock)
+        # Scheduler jobs in flight, awaited on shutdown.
+        self._jobs: set[asyncio.Task[object]] = set()
+
+    async def start(self) -> None:
+        """Prepare the store: migrate and register the configured sources."""
+        await self.store.migrate()
+        await self.store.sync_sources([(s.name, s.url, s.enabled) for s in self.config.sources])
+
+    async def close(self) -> None:
+        await self.fetcher.close()
+        await self.destinations.close()
+        await self.store.close()
+
+    async def __aenter__(self) -> Vigie:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- polling --
+
+    def enabled_sources(self, states: Mapping[str, SourceState]) -> list[SourceConfig]:
+        """Configured sources that are enabled, in the config and in the store."""
+        return [s for s in self.config.sources
+                if s.enabled and (s.name not in states or states[s.name].enabled)]
+
+    async def poll_all(self, *, backfill: bool = False, dry_run: bool = False
+                       ) -> list[PollResult]:
+        """Poll every enabled source once, a few at a time; one result per source."""
+        states = {s.name: s for s in await self.store.list_sources()}
+        sources = self.enabled_sources(states)
+        limit = asyncio.Semaphore(self.config.poll.concurrency)
+
+        async def one(source: SourceConfig) -> PollResult:
+            async with limit:
+                return await self.poller.poll(source, backfill=backfill, dry_run=dry_run)
+
+        return list(await asyncio.gather(*(one(s) for s in sources)))
+
+    async def deliver(self) -> DeliveryStats:
+        """Send every due alert once."""
+        return await self.deliverer.deliver_due()
+
+    async def poll_due(self, source: SourceConfig) -> PollResult | None:
+        """Poll one source unless it is disabled or backing off (scheduler job)."""
+        state = await self.store.get_source(source.name)
+        if state is not None:
+            if not state.enabled:
+                return None
+            if state.next_attempt is not None and state.next_attempt > self.clock():
+                return None
+        result = await self.poller.poll(source)
+        if result.alerted:
+            await self.deliver()
+        return result
+
+    async def run(self, *, stop: asyncio.Event | None = None) -> None:
+        """Poll on schedule and deliver until ``stop`` is set (forever by default).
+
+        On stop, running polls and deliveries get a few seconds to finish
+        before they are cancelled, so the store is never closed under them.
+        """
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        stop = stop or asyncio.Event()
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        for source in self.config.sources:
+            if not source.enabled:
+                continue
+            scheduler.add_job(
+                self._tracked, IntervalTrigger(
+                    seconds=source.interval, jitter=min(source.interval * 0.1, 60)),
+                args=[self.poll_due, source], id=f"poll:{source.name}",
+                name=f"poll {source.name}",
+                # First poll soon after start, spread so sources don't all fire at once.
+                next_run_time=self.clock() + _spread(source.interval),
+                max_instances=1, coalesce=True, misfire_grace_time=int(source.interval),
+            )
+        scheduler.add_job(self._tracked, IntervalTrigger(seconds=DELIVERY_INTERVAL),
+                          args=[self.deliver], id="deliver", max_instances=1, coalesce=True)
+        scheduler.start()
+        log.info("watching %d sources for %d topics and %d subscriptions",
+                 len(self.config.sources), len(self.config.topics),
+                 len(self.config.subscriptions))
+        try:
+            await stop.wait()
+        finally:
+            # No new jobs; let running ones finish (shutdown would cancel them
+            # mid-write), then stop the scheduler.
+            scheduler.pause()
+            await self._drain()
+            scheduler.shutdown(wait=False)
+
+    async def _tracked(self, job: Callable[..., Awaitable[object]], *args: object) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._jobs.add(task)
+        try:
+            await job(*args)
+        except Exception:
+            log.exception("job %s failed", getattr(job, "__name__", job))
+        finally:
+            self._jobs.discard(task)
+
+    async def _drain(self, grace: float = 10.0) -> None:
+        if not self._jobs:
+            return
+        _, pending = await asyncio.wait(set(self._jobs), timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- explain --
+
+    def explain_feed(self, feed: ParsedFeed, source: str = "explain") -> list[Explained]:
+        """Match every entry of a parsed feed and keep the full reports."""
+        configured = self.config.source(source)
+        language = configured.language if configured else None
+        out = []
+        for entry in feed.entries:
+            item = build_item(source, entry, feed, source_language=language)
+            report = self.matcher.match(item.document)
+            out.append(Explained(item, report, match_item(item, report, self.config)))
+        return out
+
+    def explain_text(self, text: str) -> Explained:
+        """Match free text: its first line as the title, the rest as the summary."""
+        title, _, rest = text.strip().partition("\n")
+        feed = ParsedFeed("text", None, None, None,
+                          (Entry(id="text", title=title, link=None, summary_html=_escape(rest)),))
+        return self.explain_feed(feed, "text")[0]
+
+    async def explain_url(self, url: str) -> list[Explained]:
+        """Fetch a feed (or a configured source's name, or a site to autodiscover)
+        and explain every item.
+
+        Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or parsed.
+        """
+        source = self.config.source(url)
+        target = source.url if source else url
+        result = await self.fetcher.fetch(target)
+        assert result.body is not None
+        try:
+            feed = parse_feed(result.body, url=result.url, content_type=result.content_type)
+        except NotAFeedError as e:
+            if not e.feed_links:
+                raise
+            found = await self.fetcher.fetch(e.feed_links[0])
+            assert found.body is not None
+            feed = parse_feed(found.body, url=found.url, content_type=found.content_type)
+        return self.explain_feed(feed, source.name if source else "explain")
+
+    # -- health --
+
+    async def source_health(self) -> Sequence[tuple[SourceConfig, SourceState | None]]:
+        """Each configured source with its stored health (None: never polled)."""
+        states = {s.name: s for s in await self.store.list_sources()}
+        return [(s, states.get(s.name)) for s in self.config.sources]
+
+
+def _spread(interval: float) -> timedelta:
+    return timedelta(seconds=random.uniform(0, min(interval, 30.0) / 3))
+
+
+def _escape(text: str) -> str:
+    # The text is plain; the pipeline reads summaries as HTML.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def make_vigie(
+    config: Config,
+    *,
+    store: Store | None = None,
+    adapters: Mapping[str, DestinationAdapter] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Vigie:
+    """Wire a :class:`Vigie` for ``config``; parts may be passed in (tests, CLI)."""
+    f = config.fetch
+    fetcher = Fetcher(FetchSettings(
+        user_agent=f.user_agent, connect_timeout=f.connect_timeout, read_timeout=f.read_timeout,
+        total_timeout=f.total_timeout, max_body_bytes=f.max_body_bytes,
+        per_host_limit=f.per_host_limit, allow_private=f.allow_private_addresses,
+    ))
+    return Vigie(
+        config,
+        store if store is not None else make_store(config.storage.url),
+        fetcher,
+        Destinations(config, adapters=adapters),
+        clock=clock,
+    )

@@ -1,0 +1,293 @@
+"""The ``vigie`` command line: run, check, poll, explain, status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ._destinations import installed_schemes, section_validators
+from ._dryrun import DryRunStore
+from ._pipeline import ItemMatch
+from ._storage import make_store
+from .app import Explained, Vigie, make_vigie
+from .config import CONFIG_ENV, Config, load_config
+from .exceptions import ConfigError, SourceError, VigieError
+
+log = logging.getLogger("vigie")
+
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vigie", description="Vigie: news alerts for Discord, Slack and the console.")
+    p.add_argument("--log-level", default=None,
+                   choices=["debug", "info", "warning", "error"], help="logging verbosity")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name: str, help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=help)
+        c.add_argument("--config", metavar="FILE",
+                       help=f"the TOML configuration (default: ${CONFIG_ENV})")
+        return c
+
+    cmd("run", "poll on schedule and deliver alerts until stopped")
+    c = cmd("check", "validate the configuration; exit 2 listing every error")
+    c.add_argument("--sources", action="store_true",
+                   help="also fetch every source now and show its stored health")
+    c = cmd("poll", "poll every enabled source, deliver, and exit")
+    c.add_argument("--once", action="store_true", required=True,
+                   help="poll once and exit (required: the scheduler is `vigie run`)")
+    c.add_argument("--dry-run", action="store_true", help="record nothing and send nothing")
+    c.add_argument("--format", choices=["text", "json"], default="text",
+                   help="how to print the new matched items (json: one object per line)")
+    c.add_argument("--backfill", action="store_true",
+                   help="treat every item as new: no first-poll suppression, no age limit")
+    c = cmd("explain", "show, item by item, which terms matched where and why others did not")
+    g = c.add_mutually_exclusive_group(required=True)
+    g.add_argument("--url", help="a feed URL, a site URL, or a configured source name")
+    g.add_argument("--text", help="text to match (first line: title, rest: summary)")
+    cmd("status", "sources' health, items stored today and the outbox")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    level = args.log_level or ("info" if args.command == "run" else "warning")
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiohttp and apscheduler are chatty at info level.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
+
+    config_path = args.config or os.environ.get(CONFIG_ENV)
+    if not config_path:
+        print(f"vigie: no configuration: pass --config FILE or set {CONFIG_ENV}",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        config = load_config(config_path, destination_schemes=installed_schemes(),
+                             section_validators=section_validators())
+    except ConfigError as e:
+        out = sys.stdout if args.command == "check" else sys.stderr
+        for key, message in e.problems:
+            print(f"{e.path}: {key}: {message}", file=out)
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(_dispatch(args, config))
+    except KeyboardInterrupt:
+        return 130
+    except VigieError as e:
+        print(f"vigie: {e.user_message}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+async def _dispatch(args: argparse.Namespace, config: Config) -> int:
+    if args.command == "check":
+        if not args.sources:
+            print(f"{config.path}: ok ({len(config.sources)} sources, {len(config.topics)} "
+                  f"topics, {len(config.subscriptions)} subscriptions)")
+            return EXIT_OK
+        async with make_vigie(config) as vigie:
+            return await _check_sources(vigie)
+    if args.command == "poll":
+        return await _poll(args, config)
+    if args.command == "explain":
+        async with _explainer(config) as vigie:
+            return await _explain(args, vigie)
+    if args.command == "status":
+        async with make_vigie(config) as vigie:
+            return await _status(vigie)
+    async with make_vigie(config) as vigie:
+        return await _run(vigie)
+
+
+# -- run ---------------------------------------------------------------------
+
+
+async def _run(vigie: Vigie) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await vigie.run(stop=stop)
+    log.info("stopped")
+    return EXIT_OK
+
+
+# -- poll --------------------------------------------------------------------
+
+
+async def _poll(args: argparse.Namespace, config: Config) -> int:
+    from adapters.console import ConsoleAdapter
+
+    # JSON goes to stdout for machines; console alerts must not mix into it.
+    console = ConsoleAdapter(config, stream=sys.stderr if args.format == "json" else sys.stdout)
+    store = DryRunStore.for_url(config.storage.url) if args.dry_run else None
+    async with make_vigie(config, store=store, adapters={"console": console}) as vigie:
+        results = await vigie.poll_all(backfill=args.backfill, dry_run=args.dry_run)
+        for result in results:
+            if result.error is not None:
+                print(f"vigie: source {result.source}: {result.error.user_message}",
+                      file=sys.stderr)
+            for m in result.matches:
+                if args.format == "json":
+                    print(json.dumps(match_json(m), ensure_ascii=False), flush=True)
+                elif args.dry_run:
+                    _print_match(m, sys.stdout)
+        if not args.dry_run:
+            stats = await vigie.deliver()
+            if stats.retried or stats.failed:
+                print(f"vigie: {stats.sent} alerts sent, {stats.retried} to retry, "
+                      f"{stats.failed} failed", file=sys.stderr)
+    return EXIT_OK
+
+
+def match_json(m: ItemMatch) -> dict[str, Any]:
+    """One matched item as the ``poll --format json`` contract says."""
+    item = m.item
+    published = None
+    if item.published is not None:
+        published = item.published.isoformat().replace("+00:00", "Z")
+    return {
+        "source": item.source,
+        "title": item.title,
+        "url": item.url,
+        "published": published,
+        "language": item.language,
+        "topics": list(m.topics),
+        "matched": list(m.matched_terms),
+        "subscriptions": list(m.subscriptions),
+        "summary": item.lead,
+    }
+
+
+def _print_match(m: ItemMatch, out: TextIO) -> None:
+    from adapters.console import clean
+
+    item = m.item
+    print(f"[{clean(item.source)}] {clean(item.title)}", file=out)
+    print(f"  topics: {', '.join(m.topics) or '-'} · matched: {', '.join(m.matched_terms)}"
+          f" · subscriptions: {', '.join(m.subscriptions)}", file=out)
+    if item.url:
+        print(f"  {clean(item.url)}", file=out)
+
+
+# -- explain -----------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _explainer(config: Config) -> Any:
+    # Explaining reads and records nothing: an in-memory store is enough.
+    vigie = make_vigie(config, store=make_store("sqlite:///:memory:"))
+    await vigie.store.migrate()
+    try:
+        yield vigie
+    finally:
+        await vigie.close()
+
+
+async def _explain(args: argparse.Namespace, vigie: Vigie) -> int:
+    if args.text is not None:
+        explained = [vigie.explain_text(args.text)]
+    else:
+        try:
+            explained = await vigie.explain_url(args.url)
+        except SourceError as e:
+            print(f"vigie: {e.user_message}", file=sys.stderr)
+            return EXIT_FAILURE
+    if not explained:
+        print("the feed has no items")
+    for n, ex in enumerate(explained, 1):
+        print(format_explained(n, ex, vigie.config))
+    return EXIT_OK
+
+
+def format_explained(n: int, ex: Explained, config: Config) -> str:
+    """One item's explanation as text."""
+    from adapters.console import clean
+
+    item = ex.item
+    lines = [f"{n}. {clean(item.title) or '(no title)'}"]
+    lines.append(f"   language: {item.language or 'unknown'}"
+                 + (f" · {clean(item.url)}" if item.url else ""))
+    for v in ex.report.verdicts:
+        allowed: tuple[str, ...] = ("title", "summary", "content")
+        if v.rule_id.startswith("query:"):
+            label = f"subscription {v.rule_id[6:]} (query)"
+        else:
+            topic = config.topic(v.rule_id)
+            label = f"topic {v.rule_id}" + (f" ({topic.name})" if topic and topic.name != v.rule_id
+                                            else "")
+            allowed = topic.fields if topic else allowed
+        if v.matched:
+            where = []
+            for term in v.matched_terms:
+                fields = sorted({h.field for h in ex.report.hits
+                                 if h.term == term and h.field in allowed})
+                where.append(f'"{term}" in {", ".join(fields)}' if fields else f'"{term}"')
+            lines.append(f"   ✔ {label}: matched {'; '.join(where)}")
+        else:
+            lines.append(f"   ✘ {label}: {'; '.join(v.reasons) or 'no match'}")
+    if ex.match.subscriptions:
+        dests = ", ".join(f"{a.destination}" for a in ex.match.alerts)
+        lines.append(f"   → alerts {', '.join(ex.match.subscriptions)} (to {dests})")
+    else:
+        lines.append("   → no subscription matches")
+    return "\n".join(lines)
+
+
+# -- health ------------------------------------------------------------------
+
+
+async def _check_sources(vigie: Vigie) -> int:
+    bad = 0
+    for source in vigie.config.sources:
+        try:
+            explained = await vigie.explain_url(source.name)
+            print(f"{source.name}: ok, {len(explained)} items ({source.url})")
+        except SourceError as e:
+            bad += 1
+            print(f"{source.name}: FAILED: {e.user_message}")
+    await _print_health(vigie)
+    return EXIT_FAILURE if bad else EXIT_OK
+
+
+async def _print_health(vigie: Vigie) -> None:
+    for source, state in await vigie.source_health():
+        if state is None or state.last_poll is None:
+            print(f"  {source.name}: never polled")
+            continue
+        ok = state.last_success.isoformat(timespec="seconds") if state.last_success else "never"
+        line = f"  {source.name}: last success {ok}"
+        if not state.enabled:
+            line += f", DISABLED ({state.disabled_reason})"
+        if state.consecutive_failures:
+            line += f", {state.consecutive_failures} failures in a row: {state.last_error}"
+        print(line)
+
+
+async def _status(vigie: Vigie) -> int:
+    from datetime import timedelta
+
+    print("sources:")
+    await _print_health(vigie)
+    day = await vigie.store.count_items(since=vigie.clock() - timedelta(days=1))
+    total = await vigie.store.count_items()
+    counts = await vigie.store.delivery_counts()
+    print(f"items: {day} in the last 24 h, {total} stored")
+    print("deliveries: " + ", ".join(f"{counts.get(k, 0)} {k}"
+                                     for k in ("pending", "sent", "failed")))
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

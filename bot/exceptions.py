@@ -1,0 +1,169 @@
+"""One exception hierarchy for all of Vigie.
+
+Every exception's ``str()`` is safe to show to a user in a chat channel or a
+terminal: it never contains secrets, stack traces or raw feed bodies.
+Adapters build their user-facing text from the exception's fields.
+"""
+
+from __future__ import annotations
+
+
+class VigieError(Exception):
+    """Base of every error Vigie raises on purpose."""
+
+    @property
+    def user_message(self) -> str:
+        """A short message safe to show to a user."""
+        return str(self)
+
+
+# -- configuration -----------------------------------------------------------
+
+
+class ConfigError(VigieError):
+    """A configuration is invalid.
+
+    Carries every problem found, each as ``(key_path, message)``, so that
+    ``vigie check`` can print them all at once rather than one per run.
+    """
+
+    def __init__(self, path: str, problems: list[tuple[str, str]]) -> None:
+        #: The configuration file (or ``"<chat>"`` for chat edits).
+        self.path = path
+        #: Every problem as ``(dotted key path, message)``.
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {key}: {msg}" for key, msg in problems))
+
+
+class QuerySyntaxError(VigieError):
+    """A keyword query does not parse."""
+
+    def __init__(self, message: str, query: str, position: int) -> None:
+        #: What is wrong, in plain words.
+        self.message = message
+        #: The query as written.
+        self.query = query
+        #: 0-based character offset of the problem in ``query``.
+        self.position = position
+        super().__init__(f"{message} at position {position + 1}")
+
+
+# -- sources -----------------------------------------------------------------
+
+
+class SourceError(VigieError):
+    """Fetching or parsing a source failed."""
+
+
+class FetchError(SourceError):
+    """The HTTP fetch of a source failed."""
+
+    def __init__(self, url: str, message: str) -> None:
+        #: The URL that was being fetched.
+        self.url = url
+        #: What went wrong, in plain words.
+        self.message = message
+        super().__init__(f"{message} ({url})")
+
+    #: Whether trying again later may succeed.
+    transient: bool = True
+
+
+class FetchTimeoutError(FetchError):
+    """Connecting or reading took longer than allowed."""
+
+
+class BodyTooLargeError(FetchError):
+    """The response body is larger than the configured cap."""
+
+    transient = False
+
+
+class BlockedAddressError(FetchError):
+    """The URL resolves to a private, loopback or link-local address."""
+
+    transient = False
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status."""
+
+    def __init__(
+        self, url: str, status: int, retry_after: float | None = None
+    ) -> None:
+        #: The HTTP status code.
+        self.status = status
+        #: Seconds the server asked us to wait (429/503 ``Retry-After``), if any.
+        self.retry_after = retry_after
+        super().__init__(url, f"HTTP {status}")
+        self.transient = status in (408, 425, 429) or status >= 500
+
+
+class GoneError(HTTPStatusError):
+    """HTTP 410: the source is gone for good and gets disabled."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, 410)
+        self.transient = False
+
+
+class FeedParseError(SourceError):
+    """The body is not a feed Vigie can read."""
+
+    def __init__(self, message: str, url: str | None = None) -> None:
+        #: What is wrong, in plain words.
+        self.message = message
+        #: Where the body came from, if known.
+        self.url = url
+        super().__init__(message if url is None else f"{message} ({url})")
+
+
+class UnsafeXMLError(FeedParseError):
+    """The XML declares entities or external resources; refused, never expanded."""
+
+
+class NotAFeedError(FeedParseError):
+    """The body is an HTML page (or other non-feed document).
+
+    ``feed_links`` lists the feeds the page advertises with
+    ``<link rel="alternate">``, for autodiscovery.
+    """
+
+    def __init__(
+        self, message: str, url: str | None = None, feed_links: tuple[str, ...] = ()
+    ) -> None:
+        #: Absolute URLs of the feeds the page advertises.
+        self.feed_links = feed_links
+        super().__init__(message, url)
+
+
+# -- storage -----------------------------------------------------------------
+
+
+class StorageError(VigieError):
+    """The database could not be reached or refused an operation."""
+
+
+# -- delivery ----------------------------------------------------------------
+
+
+class DeliveryError(VigieError):
+    """Sending an alert to a destination failed."""
+
+    def __init__(
+        self, destination: str, message: str, *, transient: bool = True,
+        retry_after: float | None = None,
+    ) -> None:
+        #: The destination as configured (``console``, ``discord:123`` …).
+        self.destination = destination
+        #: What went wrong, in plain words.
+        self.message = message
+        #: Whether trying again later may succeed.
+        self.transient = transient
+        #: Seconds the platform asked us to wait, if any.
+        self.retry_after = retry_after
+        super().__init__(f"{destination}: {message}")
+
+
+class UnknownDestinationError(VigieError):
+    """No installed adapter handles a destination's scheme."""

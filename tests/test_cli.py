@@ -1,0 +1,292 @@
+"""The CLI contract, end to end: the real ``vigie`` process against a real feed server.
+
+Each test runs ``vigie`` as a subprocess (``python -m bot.cli``) while a
+:class:`FeedServer` on 127.0.0.1 serves the feeds from the test's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, write_config
+from feedserver import FeedServer
+
+FOUNDING_FR = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel>
+  <title>Numerama</title><link>https://www.numerama.com/</link><language>fr-FR</language>
+  <item>
+    <title>Elon Musk a acheté 100 000 GPU pour l’IA générative de Twitter</title>
+    <link>https://www.numerama.com/tech/musk-gpu-twitter.html?utm_source=rss&amp;utm_medium=feed</link>
+    <guid isPermaLink="false">numerama-1337</guid>
+    <pubDate>{date}</pubDate>
+    <description><![CDATA[<p>D’après <a href="https://www.bi.com/">Business Insider</a>,
+    Elon Musk aurait acquis près de 100&nbsp;000 processeurs graphiques pour le projet
+    d’intelligence artificielle générative de Twitter. Le milliardaire veut rattraper OpenAI.
+    Twitter n’a pas commenté.</p><p>The post Musk appeared first on Numerama.</p>]]></description>
+  </item>
+  <item>
+    <title>Le rat musqué envahit les canaux de Muskogee</title>
+    <link>https://www.numerama.com/sciences/rat-musque.html</link>
+    <guid>numerama-1338</guid>
+    <pubDate>{date}</pubDate>
+    <description>Les muskrats prolifèrent.</description>
+  </item>
+</channel>
+</rss>
+"""
+
+FOUNDING_EN = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en">
+  <title>Tech News</title><id>urn:tech</id><updated>{iso}</updated>
+  <entry>
+    <title>Musk's Twitter buys 100,000 GPUs for generative AI</title>
+    <id>urn:tech:1</id>
+    <link rel="alternate" href="https://tech.example/musk-gpus#comments"/>
+    <updated>{iso}</updated>
+    <summary>Elon Musk's social network is building generative-AI models.</summary>
+  </entry>
+  <entry>
+    <title>Same story, syndicated</title>
+    <id>urn:tech:2</id>
+    <link rel="alternate" href="https://www.numerama.com/tech/musk-gpu-twitter.html"/>
+    <updated>{iso}</updated>
+    <summary>Musk GPU.</summary>
+  </entry>
+</feed>
+"""
+
+CONFIG = """
+[storage]
+url = "{store}"
+
+[fetch]
+allow_private_addresses = true
+timeout = "5s"
+
+[[sources]]
+name = "numerama"
+url = "{fr}"
+
+[[sources]]
+name = "technews"
+url = "{en}"
+
+[topics.gpu]
+name = "GPU"
+keywords = ["GPU"]
+
+[topics.iagen]
+name = "IA générative"
+keywords = ["IA générative", "intelligence artificielle générative", "generative AI"]
+
+[topics.musk]
+name = "Musk"
+keywords = ["Musk"]
+
+[[subscriptions]]
+name = "newsroom"
+topics = ["gpu", "iagen", "musk"]
+destination = "console"
+"""
+
+
+def _dates() -> dict[str, str]:
+    from datetime import UTC, datetime
+    from email.utils import format_datetime
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {"date": format_datetime(now, usegmt=True), "iso": now.isoformat()}
+
+
+async def vigie(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+                timeout: float = 60) -> tuple[int, str, str]:
+    """Run the real CLI; returns (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, cwd=str(ROOT),
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+    )
+    out, err = await asyncio.wait_for(
+        proc.communicate(stdin.encode() if stdin is not None else None), timeout)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def feeds() -> AsyncIterator[FeedServer]:
+    async with FeedServer() as srv:
+        d = _dates()
+        srv.add("/fr.xml", FOUNDING_FR.format(**d))
+        srv.add("/en.xml", FOUNDING_EN.format(**d), content_type="application/atom+xml")
+        yield srv
+
+
+def make_config(tmp_path: Path, srv: FeedServer, store: str | None = None) -> Path:
+    store = store or f"sqlite:///{tmp_path / 'vigie.db'}"
+    return write_config(tmp_path / "vigie.toml", CONFIG.format(
+        store=store, fr=srv.url("/fr.xml"), en=srv.url("/en.xml")))
+
+
+async def test_founding_article_dry_run_json(tmp_path: Path, feeds: FeedServer) -> None:
+    config = make_config(tmp_path, feeds)
+    code, out, err = await vigie("poll", "--once", "--dry-run", "--format", "json",
+                                 "--config", str(config))
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    by_title = {row["title"]: row for row in lines}
+    fr = by_title["Elon Musk a acheté 100 000 GPU pour l’IA générative de Twitter"]
+    assert set(fr) == {"source", "title", "url", "published", "language", "topics", "matched",
+                       "subscriptions", "summary"}
+    assert fr["source"] == "numerama"
+    assert fr["url"] == "https://www.numerama.com/tech/musk-gpu-twitter.html"
+    assert fr["language"] == "fr"
+    assert fr["published"].endswith("Z")
+    assert set(fr["topics"]) == {"gpu", "iagen", "musk"}
+    assert set(fr["matched"]) >= {"GPU", "IA générative", "Musk"}
+    assert fr["subscriptions"] == ["newsroom"]
+    assert fr["summary"].startswith("D’après Business Insider")
+    assert "appeared first" not in fr["summary"]
+    en = by_title["Musk's Twitter buys 100,000 GPUs for generative AI"]
+    assert set(en["topics"]) == {"gpu", "iagen", "musk"} and en["language"] == "en"
+    assert en["url"] == "https://tech.example/musk-gpus"
+    assert not any("musqué" in t for t in by_title), "muskrat story must not match"
+    # A dry run leaves no database behind.
+    assert not (tmp_path / "vigie.db").exists()
+
+
+async def test_poll_once_records_then_alerts_only_new_items(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    config = make_config(tmp_path, feeds)
+    code, out, err = await vigie("poll", "--once", "--config", str(config))
+    assert code == 0, err
+    assert out == ""  # first poll records without alerting
+    d = _dates()
+    feeds.add("/fr.xml", FOUNDING_FR.format(**d).replace(
+        "<item>", """<item><title>Nvidia livre ses GPU Blackwell</title>
+        <link>https://www.numerama.com/tech/blackwell.html</link><guid>numerama-2000</guid>
+        <pubDate>{date}</pubDate></item><item>""".format(**d), 1))
+    code, out, err = await vigie("poll", "--once", "--config", str(config))
+    assert code == 0, err
+    assert "Nvidia livre ses *GPU* Blackwell" in out
+    assert out.count("▶") == 1  # only the new item
+    code, out, err = await vigie("poll", "--once", "--config", str(config))
+    assert out == ""  # nothing new, nothing twice
+    code, out, _ = await vigie("status", "--config", str(config))
+    assert code == 0
+    assert "numerama: last success" in out and "technews: last success" in out
+    assert "1 sent" in out
+
+
+async def test_backfill_alerts_everything_once_across_sources(
+    tmp_path: Path, feeds: FeedServer
+) -> None:
+    config = make_config(tmp_path, feeds)
+    code, out, err = await vigie("poll", "--once", "--backfill", "--config", str(config))
+    assert code == 0, err
+    # The syndicated copy has the same canonical URL as numerama's article: one alert.
+    assert out.count("musk-gpu-twitter.html") == 1
+    assert "Same story, syndicated" not in out
+    assert "*Musk*'s Twitter buys 100,000 *GPUs* for *generative AI*" in out
+    assert "rat musqué" not in out
+
+
+async def test_vigie_config_env_replaces_flag(tmp_path: Path, feeds: FeedServer) -> None:
+    config = make_config(tmp_path, feeds)
+    code, out, _ = await vigie("check", env={"VIGIE_CONFIG": str(config)})
+    assert code == 0 and "ok" in out
+    code, _, err = await vigie("check", env={"VIGIE_CONFIG": ""})
+    assert code == 2 and "VIGIE_CONFIG" in err
+
+
+async def test_check_lists_every_error(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "bad.toml", """
+        [[sources]]
+        name = "a"
+        url = "gopher://x"
+        interval = "1s"
+
+        [topics.gpu]
+        keywords = ["GPU"]
+        colour = "green"
+
+        [[subscriptions]]
+        name = "s"
+        topics = ["gpu", "missing"]
+        query = 'GPU OR'
+        destination = "carrier-pigeon:1"
+    """)
+    code, out, _ = await vigie("check", "--config", str(config))
+    assert code == 2
+    lines = out.strip().splitlines()
+    for key in ("sources[0].url", "sources[0].interval", "topics.gpu.colour",
+                "subscriptions[0].topics[1]", "subscriptions[0].query",
+                "subscriptions[0].destination"):
+        assert any(line.startswith(f"{config}: {key}: ") for line in lines), (key, lines)
+
+
+async def test_check_sources_shows_health(tmp_path: Path, feeds: FeedServer) -> None:
+    feeds.add_status("/gone.xml", 404)
+    config = make_config(tmp_path, feeds)
+    text = config.read_text().replace(feeds.url("/en.xml"), feeds.url("/gone.xml"))
+    config.write_text(text)
+    await vigie("poll", "--once", "--config", str(config))
+    code, out, _ = await vigie("check", "--sources", "--config", str(config))
+    assert code == 1
+    assert "numerama: ok, 2 items" in out
+    assert "technews: FAILED: HTTP 404" in out
+    assert "1 failures in a row" in out
+
+
+async def test_explain_text_and_url(tmp_path: Path, feeds: FeedServer) -> None:
+    config = make_config(tmp_path, feeds)
+    text = config.read_text().replace('keywords = ["Musk"]',
+                                      'keywords = ["Musk"]\nfields = ["title"]\n'
+                                      'exclude = ["muskrat"]')
+    config.write_text(text)
+    code, out, err = await vigie(
+        "explain", "--config", str(config), "--text",
+        "Le rat musqué\nElon Musk achète des GPUs pour l’IA générative")
+    assert code == 0, err
+    assert "✔ topic gpu" in out and '"GPU" in summary' in out
+    assert "✘ topic musk" in out and "title" in out
+    code, out, err = await vigie("explain", "--config", str(config), "--url", "numerama")
+    assert code == 0, err
+    assert "1. Elon Musk a acheté" in out
+    assert "✔ topic musk (Musk): matched \"Musk\" in title" in out
+    assert "2. Le rat musqué" in out and "✘ topic musk" in out
+
+
+async def test_run_polls_and_prints_until_sigterm(tmp_path: Path, feeds: FeedServer) -> None:
+    config = make_config(tmp_path, feeds)
+    text = config.read_text().replace('[fetch]', '[poll]\nfirst_poll_alerts = true\n\n[fetch]')
+    config.write_text(text.replace('url = "http', 'interval = "10s"\nurl = "http'))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=str(ROOT),
+        env={**os.environ, "NO_COLOR": "1"})
+    assert proc.stdout is not None
+    seen = ""
+    try:
+        async with asyncio.timeout(60):
+            while "musk-gpus" not in seen or "musk-gpu-twitter" not in seen:
+                line = await proc.stdout.readline()
+                assert line, "vigie run exited early"
+                seen += line.decode()
+            # Whichever source came first alerted the shared story; both get polled.
+            while not (feeds.hits("/fr.xml") and feeds.hits("/en.xml")):
+                await asyncio.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
+    assert proc.returncode == 0
+    assert seen.count("musk-gpu-twitter") == 1
