@@ -150,7 +150,7 @@ class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     #: Tables owned by adapters (``[discord]``, ``[slack]`` …), as written
     #: (``${VAR}`` expanded); each adapter validated its own.
-    adapters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    adapters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
 
     def topic(self, topic_id: str) -> TopicConfig | None:
         return next((t for t in self.topics if t.id == topic_id), None)
