@@ -14,6 +14,7 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.exceptions import DeliveryError, UnknownDestinationError
+from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert
 
 # Feed text must not drive the terminal: no escape sequences, no control chars.
@@ -64,6 +65,40 @@ def render_alert(alert: Alert, *, color: bool = False) -> str:
     if item.url:
         lines.append("  " + clean(item.url))
     return "\n".join(lines) + "\n"
+
+
+def render_reply(reply: Reply, *, color: bool = False) -> str:
+    """A command's reply as text for a terminal (``vigie chat``)."""
+    parts: list[str] = []
+    for block in reply.blocks:
+        if isinstance(block, Heading):
+            parts.append(f"{BOLD}{clean(block.text)}{RESET}" if color else
+                         f"== {clean(block.text)} ==")
+        elif isinstance(block, Text):
+            parts.append(emphasise(block.text, block.emphasis, color=color))
+        elif isinstance(block, Fields):
+            width = min(30, max((len(k) for k, _ in block.pairs), default=0))
+            parts.append("\n".join(f"{clean(k).ljust(width)}  {clean(v)}"
+                                    for k, v in block.pairs))
+        elif isinstance(block, Code):
+            parts.append("\n".join("    " + clean(line) for line in block.text.splitlines()))
+        else:
+            parts.append(render_card(block, color=color))
+    text = "\n\n".join(parts)
+    return ("✘ " + text if reply.is_error else text) + "\n"
+
+
+def render_card(card: ItemCard, *, color: bool = False) -> str:
+    """A news item (a ``recent`` or ``search`` result) as a few lines."""
+    when = card.published.strftime("%Y-%m-%d %H:%M UTC") if card.published else "undated"
+    lines = [f"▶ [{clean(card.source)}] "
+             + emphasise(card.title or "(no title)", card.title_highlights, color=color),
+             "  " + " · ".join(x for x in (when, ", ".join(clean(t) for t in card.topics)) if x)]
+    if card.summary:
+        lines.append("  " + emphasise(card.summary, card.summary_highlights, color=color))
+    if card.url:
+        lines.append("  " + clean(card.url))
+    return "\n".join(lines)
 
 
 class ConsoleDestination:

@@ -79,10 +79,14 @@ def _decode(body: bytes, content_type: str | None) -> tuple[str, str]:
     for bom, codec in _BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(codec, errors="replace"), codec
-    if body[:2] == b"<\x00":
-        return body.decode("utf-16-le", errors="replace"), "utf-16-le"
-    if body[:2] == b"\x00<":
-        return body.decode("utf-16-be", errors="replace"), "utf-16-be"
+    # No BOM, but the NUL bytes of ASCII characters in UTF-16 or UTF-32 show.
+    head = body[:4].ljust(4, b"\x01")
+    if head[1:4] == b"\x00\x00\x00" or head[:3] == b"\x00\x00\x00":
+        codec = "utf-32-le" if head[0] else "utf-32-be"
+        return body.decode(codec, errors="replace"), codec
+    if (head[0] == 0) != (head[1] == 0):
+        codec = "utf-16-le" if head[0] else "utf-16-be"
+        return body.decode(codec, errors="replace"), codec
     m = _XML_DECL_ENCODING.match(body)
     declared = _codec_name(m.group(1).decode("ascii")) if m else None
     if declared is None and content_type:
@@ -170,7 +174,6 @@ def _scan_prologue(text: str, start: int) -> _Prologue:
 
 
 _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
-_XML_DECL = re.compile(r"<\?xml(?![\w-])[^>]*>", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------
@@ -191,6 +194,8 @@ _STRAY_LT = re.compile(r"<(?![A-Za-z_:/!?])")
 # Quoted values are matched first and kept; an unquoted "=value" gets quotes.
 _ATTRIBUTE_VALUE = re.compile(r"""("[^"]*"|'[^']*')|=\s*([^\s"'<>=]+)""")
 _XML_ENTITIES = frozenset(("amp", "lt", "gt", "quot", "apos"))
+# After the repairs above, any "&" not starting a reference is a bare ampersand.
+_BARE_AMPERSAND = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
 
 def _valid_xml_char(cp: int) -> bool:
@@ -238,8 +243,7 @@ def _repair(text: str) -> str:
     text = _REFERENCE.sub(_repair_reference, text)
     text = _START_TAG.sub(_quote_attributes, text)
     text = _STRAY_LT.sub("&lt;", text)
-    # Any "&" not starting a reference now is a bare ampersand.
-    return re.sub(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)", "&amp;", text)
+    return _BARE_AMPERSAND.sub("&amp;", text)
 
 
 # ---------------------------------------------------------------------------
@@ -266,13 +270,13 @@ _ZONES = {
     "est": -300, "edt": -240, "cst": -360, "cdt": -300, "mst": -420, "mdt": -360,
     "pst": -480, "pdt": -420, "akst": -540, "akdt": -480, "hst": -600,
     "ast": -240, "adt": -180, "nst": -210, "ndt": -150,
-    "bst": 60, "ist": 60, "cet": 60, "met": 60, "cest": 120, "mest": 120, "west": 60,
+    "bst": 60, "ist": 330, "cet": 60, "met": 60, "cest": 120, "mest": 120, "west": 60,
     "eet": 120, "eest": 180, "msk": 180,
     "jst": 540, "kst": 540, "hkt": 480, "sgt": 480, "awst": 480,
     "acst": 570, "aest": 600, "aedt": 660, "nzst": 720, "nzdt": 780,
 }  # fmt: skip
 _ISO_DATE = re.compile(
-    r"(\d{4})-?(\d{2})-?(\d{2})"
+    r"(\d{4})[-/]?(\d{2})[-/]?(\d{2})"
     r"(?:[Tt ]+(\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?"
     r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?",
     re.IGNORECASE,
@@ -339,7 +343,7 @@ def _parse_rfc822(value: str) -> datetime | None:
                 continue
             parts = re.split(r"[:.,]", token)
             hour, minute = int(parts[0]), int(parts[1])
-            second = int(parts[2]) if len(parts) > 2 and ":" in token[3:] else 0
+            second = int(parts[2]) if token.count(":") == 2 else 0
             time_seen = True
         elif first in "+-":
             if time_seen and (offset is None or offset_from_name):
@@ -414,7 +418,7 @@ def parse_date(value: str | None) -> datetime | None:
     value = value.strip()
     if not value or len(value) > 100:
         return None
-    if value[:4].isdigit() and (value[4:5] == "-" or value[4:8].isdigit()):
+    if value[:4].isdigit() and (value[4:5] in ("-", "/") or value[4:8].isdigit()):
         result = _parse_iso(value)
         if result is not None:
             return result
@@ -695,9 +699,9 @@ def _read_rss_item(item: Any, ctx: _Ctx, feed_lang: str | None) -> Entry:
         elif key == "guid":
             guid = _plain(child.text) or None
             guid_is_link = (child.get("isPermaLink") or "true").strip().lower() != "false"
-        elif key == "description":
+        elif key == "description" and description is None:
             description = _inner_markup(child).strip()
-        elif key == "content:encoded":
+        elif key == "content:encoded" and content is None:
             content = _inner_markup(child).strip()
         elif key in ("pubDate", "dc:date", "atom:published", "dcterms:issued", "dcterms:created"):
             published = published or parse_date(child.text)
@@ -984,6 +988,9 @@ def _read_atom(root: Any, ctx: _Ctx) -> ParsedFeed:
 
 def _json_str(value: Any) -> str | None:
     if isinstance(value, str):
+        if not value.isascii() or not value.isprintable():
+            # JSON may escape what no database stores: NUL, controls, lone surrogates.
+            value = _INVALID_XML_CHARS.sub("", value)
         return value.strip() or None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
@@ -1072,7 +1079,7 @@ def _parse_json(text: str, url: str | None) -> ParsedFeed:
 _LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
 _BASE_TAG = re.compile(r"<base\b[^>]*>", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _TAG_NAME = re.compile(r"<[A-Za-z]+")
 #: Feed MIME types, best first.
 _FEED_TYPES = {
@@ -1093,13 +1100,13 @@ def _attributes(tag: str) -> dict[str, str]:
     return attrs
 
 
-def find_feed_links(html_page: bytes | str, base_url: str) -> tuple[str, ...]:
+def find_feed_links(html: bytes | str, base_url: str) -> tuple[str, ...]:
     """The feeds an HTML page advertises with ``<link rel="alternate" type=…>``.
 
     Returns absolute http(s) URLs, RSS/Atom first, then JSON Feed, each once,
     otherwise in page order. Never raises.
     """
-    text = html_page if isinstance(html_page, str) else _decode(html_page, None)[0]
+    text = html if isinstance(html, str) else _decode(html, None)[0]
     text = _HTML_COMMENT.sub("", text)
     base = base_url
     base_tag = _BASE_TAG.search(text)
@@ -1228,7 +1235,7 @@ def _feedparser_fallback(data: bytes, url: str | None) -> ParsedFeed | None:
                 content_html=content_html,
                 published=published or updated,
                 updated=updated,
-                author=e.get("author") or None,
+                author=_rss_author(e.get("author") or "") or None,
                 language=_language(e.get("language")) or language,
                 image=image,
                 categories=_dedupe(_plain(t.get("term")) for t in e.get("tags", [])),

@@ -16,12 +16,14 @@ from datetime import datetime, timedelta
 
 from ._delivery import Deliverer, DeliveryStats
 from ._destinations import Destinations
+from ._effective import merge
 from ._fetch import Fetcher, FetchSettings
 from ._matching import Matcher
 from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
 from ._poller import Poller, PollResult, utcnow
-from ._storage import make_store
+from ._storage import SQLStore, make_store
+from ._storage._chat import ChatStore
 from ._types import DestinationAdapter, Store
 from .config import Config, SourceConfig
 from .exceptions import NotAFeedError
@@ -55,22 +57,52 @@ class Vigie:
         fetcher: Fetcher,
         destinations: Destinations,
         *,
+        chat: ChatStore | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        #: The configuration file as loaded.
+        self.file_config = config
+        #: The effective configuration: the file's with the chat edits applied.
         self.config = config
         self.store = store
+        self.chat = chat
         self.fetcher = fetcher
         self.destinations = destinations
         self.clock = clock
-        self.matcher = Matcher.compile(rules_from_config(config))
+        self._chat_version: int | None = None
+        self.matcher = compile_matcher(config)
         self.poller = Poller(config, store, fetcher, self.matcher, clock=clock)
         self.deliverer = Deliverer(store, destinations, clock)
         # Scheduler jobs in flight, awaited on shutdown.
         self._jobs: set[asyncio.Task[object]] = set()
 
     async def start(self) -> None:
-        """Prepare the store: migrate and register the configured sources."""
+        """Prepare the store: migrate, load chat edits, register the sources."""
         await self.store.migrate()
+        await self.refresh(force=True)
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Apply chat edits made since the last call; True when something changed.
+
+        Cheap when nothing changed (one small query), so it runs before polls.
+        """
+        if self.chat is None:
+            if force:
+                await self._sync_sources()
+            return False
+        version = await self.chat.version()
+        if version == self._chat_version and not force:
+            return False
+        state = await self.chat.load()
+        config = merge(self.file_config, state)
+        self.config = config
+        self.matcher = compile_matcher(config)
+        self.poller.config, self.poller.matcher = config, self.matcher
+        self._chat_version = state.version
+        await self._sync_sources()
+        return True
+
+    async def _sync_sources(self) -> None:
         await self.store.sync_sources([(s.name, s.url, s.enabled) for s in self.config.sources])
 
     async def close(self) -> None:
@@ -95,6 +127,7 @@ class Vigie:
     async def poll_all(self, *, backfill: bool = False, dry_run: bool = False
                        ) -> list[PollResult]:
         """Poll every enabled source once, a few at a time; one result per source."""
+        await self.refresh()
         states = {s.name: s for s in await self.store.list_sources()}
         sources = self.enabled_sources(states)
         limit = asyncio.Semaphore(self.config.poll.concurrency)
@@ -250,10 +283,28 @@ def make_vigie(
         total_timeout=f.total_timeout, max_body_bytes=f.max_body_bytes,
         per_host_limit=f.per_host_limit, allow_private=f.allow_private_addresses,
     ))
+    store = store if store is not None else make_store(config.storage.url)
+    # Chat edits live beside the store's tables (a dry run reads them through).
+    base = getattr(store, "inner", store)
     return Vigie(
-        config,
-        store if store is not None else make_store(config.storage.url),
-        fetcher,
-        Destinations(config, adapters=adapters),
-        clock=clock,
+        config, store, fetcher, Destinations(config, adapters=adapters),
+        chat=ChatStore(base) if isinstance(base, SQLStore) else None, clock=clock,
     )
+
+
+def compile_matcher(config: Config) -> Matcher:
+    """The matcher for a configuration's topics and queries.
+
+    A rule the matcher refuses (only possible for a chat edit that slipped
+    past validation) is logged and left out rather than stopping every poll.
+    """
+    rules = rules_from_config(config)
+    while True:
+        try:
+            return Matcher.compile(rules)
+        except ValueError as e:
+            bad = next((r for r in rules if str(e).startswith(f"rule {r.id!r}")), None)
+            if bad is None:
+                raise
+            log.error("ignoring %s", e)
+            rules = [r for r in rules if r is not bad]

@@ -56,6 +56,14 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--url", help="a feed URL, a site URL, or a configured source name")
     g.add_argument("--text", help="text to match (first line: title, rest: summary)")
     cmd("status", "sources' health, items stored today and the outbox")
+    c = cmd("chat", "type chat commands on standard input, one per line (Slack grammar)")
+    c.add_argument("--as", dest="user", default=None, help="your user name (default: $USER)")
+    c.add_argument("--admin", action="store_true", help="act as a workspace admin")
+    c.add_argument("--channel", default="console", help="the channel you type in")
+    c = cmd("config", "work with the configuration")
+    c.add_argument("action", choices=["export"],
+                   help="export: print the effective topics, sources and subscriptions "
+                        "(file + chat edits) as TOML")
     return p
 
 
@@ -105,6 +113,15 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "status":
         async with make_vigie(config) as vigie:
             return await _status(vigie)
+    if args.command == "chat":
+        async with make_vigie(config) as vigie:
+            return await _chat(args, vigie)
+    if args.command == "config":
+        from ._toml import export_config
+
+        async with make_vigie(config) as vigie:
+            print(export_config(vigie.config), end="")
+        return EXIT_OK
     async with make_vigie(config) as vigie:
         return await _run(vigie)
 
@@ -243,6 +260,40 @@ def format_explained(n: int, ex: Explained, config: Config) -> str:
     else:
         lines.append("   → no subscription matches")
     return "\n".join(lines)
+
+
+# -- chat --------------------------------------------------------------------
+
+
+async def _chat(args: argparse.Namespace, vigie: Vigie) -> int:
+    """The console as a chat platform: one command per line, replies printed."""
+    from adapters.console import render_reply
+
+    from .chat import Caller
+    from .commands import CommandLayer
+
+    layer = CommandLayer(vigie)
+    user = args.user or os.environ.get("USER") or "console"
+    caller = Caller(platform="console", workspace="console", channel=args.channel,
+                    user=user, user_name=user, is_platform_admin=args.admin,
+                    destination="console")
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    interactive = sys.stdin.isatty()
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            print("vigie> ", end="", flush=True)
+        line = await loop.run_in_executor(None, sys.stdin.readline)
+        if not line:
+            break
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("/vigie"):
+            line = line[len("/vigie"):].strip()
+        reply = await layer.handle(caller, line)
+        print(render_reply(reply, color=color), flush=True)
+    return EXIT_OK
 
 
 # -- health ------------------------------------------------------------------

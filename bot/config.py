@@ -126,7 +126,10 @@ class SubscriptionConfig:
     def options(self) -> dict[str, str]:
         """The set delivery options, as strings, for :attr:`bot.types.Alert.options`."""
         names = ("limit", "digest", "quiet", "timezone", "mention")
-        return {n: str(getattr(self, n)) for n in names if getattr(self, n) is not None}
+        options = {n: str(getattr(self, n)) for n in names if getattr(self, n) is not None}
+        if options.get("timezone") == "UTC":
+            del options["timezone"]  # the default says nothing
+        return options
 
 
 @dataclass(frozen=True)
@@ -281,15 +284,26 @@ def _toml_type(value: object) -> str:
             list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def _check_phrase(problems: _Problems, key: str, phrase: str) -> None:
+def phrase_problem(phrase: str) -> str | None:
+    """What is wrong with a keyword or exclusion phrase, or None.
+
+    The text completes "the phrase …" (config errors, chat replies).
+    """
     from ._normalize import normalize
 
     if len(phrase) > MAX_PHRASE_CHARS:
-        problems.add(key, f"is longer than {MAX_PHRASE_CHARS} characters")
-    elif not normalize(phrase.rstrip("*")):
-        problems.add(key, "has no letters or digits")
-    elif "*" in phrase.rstrip("*") or phrase.endswith("**"):
-        problems.add(key, "'*' is only allowed once, at the end of a phrase (prefix)")
+        return f"is longer than {MAX_PHRASE_CHARS} characters"
+    if not normalize(phrase.rstrip("*")):
+        return "has no letters or digits"
+    if "*" in phrase.rstrip("*") or phrase.endswith("**"):
+        return "may use '*' only once, at its end (prefix)"
+    return None
+
+
+def _check_phrase(problems: _Problems, key: str, phrase: str) -> None:
+    problem = phrase_problem(phrase)
+    if problem:
+        problems.add(key, problem)
 
 
 def _duration(t: _Table, name: str, default: float | None, minimum: float | None = None

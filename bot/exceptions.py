@@ -167,3 +167,29 @@ class DeliveryError(VigieError):
 
 class UnknownDestinationError(VigieError):
     """No installed adapter handles a destination's scheme."""
+
+
+# -- commands ----------------------------------------------------------------
+
+
+class CommandError(VigieError):
+    """A chat command cannot be run as typed (unknown topic, bad option …)."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        #: What is wrong, in plain words.
+        self.message = message
+        #: What to type instead, if there is a useful suggestion.
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message} ({hint})")
+
+
+class PermissionDeniedError(CommandError):
+    """A non-admin asked for an admin command; nothing was changed."""
+
+    def __init__(self, command: str) -> None:
+        #: The command that was refused.
+        self.command = command
+        super().__init__(
+            f"only admins can use `{command}`: a server/workspace admin, or a user or role "
+            "listed as admin in Vigie's configuration. Nothing was changed."
+        )

@@ -165,6 +165,36 @@ and more</summary>
     assert second.updated == datetime(2024, 3, 2, tzinfo=UTC)
 
 
+def test_atom_0_3_and_rss_0_90_and_channel_root() -> None:
+    atom03 = b"""<feed version="0.3" xmlns="http://purl.org/atom/ns#" xml:lang="en-us">
+      <title>Old</title><link rel="alternate" type="text/html" href="https://old.example/"/>
+      <entry><title>E</title><link rel="alternate" type="text/html" href="https://old.example/e"/>
+        <id>tag:old,1</id><issued>2004-01-02T03:04:05Z</issued><modified>2004-01-03T00:00:00Z</modified>
+        <content type="text/html" mode="escaped">&lt;p&gt;Hi&lt;/p&gt;</content>
+      </entry></feed>"""
+    feed = parse_feed(atom03)
+    (entry,) = feed.entries
+    assert (feed.format, feed.language, entry.link) == ("atom", "en", "https://old.example/e")
+    assert entry.published == datetime(2004, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert entry.updated == datetime(2004, 1, 3, tzinfo=UTC)
+    assert entry.content_html == "<p>Hi</p>"
+
+    rss090 = b"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+      xmlns="http://my.netscape.com/rdf/simple/0.9/">
+      <channel><title>Ninety</title><link>https://ninety.example/</link></channel>
+      <item><title>One</title><link>https://ninety.example/1</link></item>
+      <item><title>Two</title><link>https://ninety.example/2</link></item>
+    </rdf:RDF>"""
+    feed = parse_feed(rss090)
+    assert feed.format == "rdf" and feed.title == "Ninety"
+    assert [e.link for e in feed.entries] == ["https://ninety.example/1", "https://ninety.example/2"]
+
+    channel = b"<channel><title>C</title><item><title>x</title><dc:language "
+    channel += b'xmlns:dc="http://purl.org/dc/elements/1.1/">de-AT</dc:language></item></channel>'
+    feed = parse_feed(channel)
+    assert feed.format == "rss" and feed.entries[0].language == "de"
+
+
 def test_youtube_style_media_group() -> None:
     body = b"""<feed xmlns="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
       <entry><id>yt:video:1</id><title>Video</title>
@@ -210,6 +240,15 @@ def test_json_feed_1_0_and_1_1_fields() -> None:
     assert second.author == "Second Author"
     assert second.language == "en"
     assert second.content_html == "<p>hi</p>"
+
+
+def test_json_strings_lose_nul_controls_and_lone_surrogates() -> None:
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1",'
+            b' "title": "a\\u0000b\\ud800c\\u0007d", "content_text": "x\\udfffy"}]}')
+    (entry,) = parse_feed(body).entries
+    assert entry.title == "abcd"
+    assert entry.content_html == "xy"
+    entry.title.encode("utf-8")  # storable
 
 
 @pytest.mark.parametrize(
@@ -297,8 +336,8 @@ def test_utf16_with_bom_and_utf16_declared_without_bom() -> None:
     assert parse_feed(doc).entries[0].title == TITLE
     utf16 = rss([{"title": TITLE}], encoding="utf-16")  # Python writes a BOM
     assert parse_feed(utf16).entries[0].title == TITLE
-    utf16le = rss([{"title": TITLE}], encoding="utf-16-le")  # no BOM
-    assert parse_feed(utf16le).entries[0].title == TITLE
+    for codec in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):  # no BOM
+        assert parse_feed(rss([{"title": TITLE}], encoding=codec)).entries[0].title == TITLE
 
 
 def test_content_type_charset_is_a_fallback_only() -> None:
@@ -354,6 +393,8 @@ def test_sniffing_ignores_a_wrong_content_type() -> None:
         ("2024-03-05t14:30:00z", WHEN),
         ("20240305T143000Z", WHEN),
         ("2024-03-05", datetime(2024, 3, 5, tzinfo=UTC)),
+        ("2024/03/05 14:30", WHEN),
+        ("Tue, 05 Mar 2024 20:00:00 IST", WHEN),
         ("2099-12-31T00:00:00Z", datetime(2099, 12, 31, tzinfo=UTC)),
         ("", None),
         (None, None),

@@ -1,0 +1,339 @@
+"""Chat edits: topics, subscriptions and sources changed from chat, and the audit log.
+
+Every change and its audit entry are written in one transaction, and bump
+``chat_version`` so that pollers rebuild their rules on the next poll.
+The tables are created by migration 0002.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ._store import SQLStore
+from ._tables import UTCDateTime
+
+_meta = sa.MetaData()
+
+chat_topics = sa.Table(
+    "chat_topics", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("topic_id", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("keywords", sa.Text, nullable=False),
+    sa.Column("exclude", sa.Text, nullable=False),
+    sa.Column("fields", sa.Text, nullable=False),
+    sa.Column("languages", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+chat_subscriptions = sa.Table(
+    "chat_subscriptions", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("topic_id", sa.Text),
+    sa.Column("query", sa.Text),
+    sa.Column("options", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+chat_sources = sa.Table(
+    "chat_sources", _meta,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("interval", sa.Float, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+audit_log = sa.Table(
+    "audit_log", _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("old_value", sa.Text),
+    sa.Column("new_value", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+chat_version = sa.Table(
+    "chat_version", _meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+#: The tenant of rows shared by every workspace (edits of editable config topics).
+SHARED = ""
+
+
+@dataclass(frozen=True)
+class ChatTopic:
+    """A topic created (or a config topic edited) from chat."""
+
+    #: ``platform:workspace`` of its creator, or :data:`SHARED` for a config topic's edit.
+    tenant: str
+    #: The id as the tenant sees it.
+    topic_id: str
+    #: Display name.
+    name: str
+    #: Phrases; any matches.
+    keywords: tuple[str, ...] = ()
+    #: Phrases; any vetoes.
+    exclude: tuple[str, ...] = ()
+    #: Fields to look in (empty: all).
+    fields: tuple[str, ...] = ()
+    #: Languages (empty: any).
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatSubscription:
+    """A channel's subscription made from chat."""
+
+    #: Database id (shown to users as ``#id``).
+    id: int
+    #: ``platform:workspace``.
+    tenant: str
+    #: The channel id it was made in.
+    channel: str
+    #: Where its alerts go.
+    destination: str
+    #: The topic's rule id (see ``bot._effective.rule_id``), if it follows a topic.
+    topic_id: str | None
+    #: The query, if it follows a query.
+    query: str | None
+    #: Delivery options: limit, digest, quiet, timezone, mention.
+    options: Mapping[str, str] = field(default_factory=dict)
+    #: Who made it.
+    created_by: str = ""
+
+
+@dataclass(frozen=True)
+class ChatSource:
+    """A source added from chat (polled for everyone, removable by its tenant)."""
+
+    #: Unique name.
+    name: str
+    #: ``platform:workspace`` that added it.
+    tenant: str
+    #: Feed or site URL.
+    url: str
+    #: Seconds between polls.
+    interval: float
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who changed what, when."""
+
+    #: ``platform:workspace``.
+    tenant: str
+    #: The user's platform id.
+    user_id: str
+    #: The user's display name.
+    user_name: str
+    #: What was done ("keywords add", "subscribe" …).
+    action: str
+    #: What it was done to (topic id, subscription id, source name).
+    target: str
+    #: The value before (JSON or text), if any.
+    old_value: str | None
+    #: The value after, if any.
+    new_value: str | None
+    #: When (UTC).
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """Everything edited from chat, as one snapshot."""
+
+    #: The version this snapshot was read at.
+    version: int
+    topics: tuple[ChatTopic, ...] = ()
+    subscriptions: tuple[ChatSubscription, ...] = ()
+    sources: tuple[ChatSource, ...] = ()
+
+
+def _dumps(values: Sequence[str] | Mapping[str, str]) -> str:
+    return json.dumps(values if isinstance(values, Mapping) else list(values),
+                      ensure_ascii=False)
+
+
+def _tuple(text: str) -> tuple[str, ...]:
+    return tuple(str(v) for v in json.loads(text or "[]"))
+
+
+class ChatStore:
+    """Chat edits in the same database as :class:`SQLStore`.
+
+    Every method may raise :class:`bot.exceptions.StorageError`.
+    """
+
+    def __init__(self, store: SQLStore) -> None:
+        self._store = store
+
+    async def _bump(self, conn: AsyncConnection) -> None:
+        await conn.execute(chat_version.update().where(chat_version.c.id == 1)
+                           .values(version=chat_version.c.version + 1))
+
+    async def _audit(self, conn: AsyncConnection, entry: AuditEntry) -> None:
+        await conn.execute(audit_log.insert().values(
+            tenant=entry.tenant, user_id=entry.user_id, user_name=entry.user_name[:200],
+            action=entry.action, target=entry.target[:500],
+            old_value=entry.old_value, new_value=entry.new_value, at=entry.at,
+        ))
+
+    # -- reading --
+
+    async def version(self) -> int:
+        async with self._store._read("cannot read chat edits") as conn:
+            value = (await conn.execute(sa.select(chat_version.c.version))).scalar()
+            return int(value or 0)
+
+    async def load(self) -> ChatState:
+        """A consistent snapshot of every chat edit."""
+        async with self._store._read("cannot read chat edits") as conn:
+            version = int((await conn.execute(sa.select(chat_version.c.version))).scalar() or 0)
+            topics = [
+                ChatTopic(r.tenant, r.topic_id, r.name, _tuple(r.keywords), _tuple(r.exclude),
+                          _tuple(r.fields), _tuple(r.languages))
+                for r in await conn.execute(sa.select(chat_topics).order_by(chat_topics.c.id))
+            ]
+            subs = [
+                self._subscription(r) for r in await conn.execute(
+                    sa.select(chat_subscriptions).order_by(chat_subscriptions.c.id))
+            ]
+            sources = [
+                ChatSource(r.name, r.tenant, r.url, r.interval)
+                for r in await conn.execute(sa.select(chat_sources).order_by(chat_sources.c.name))
+            ]
+        return ChatState(version, tuple(topics), tuple(subs), tuple(sources))
+
+    @staticmethod
+    def _subscription(r: Any) -> ChatSubscription:
+        return ChatSubscription(
+            r.id, r.tenant, r.channel, r.destination, r.topic_id, r.query,
+            {str(k): str(v) for k, v in json.loads(r.options or "{}").items()}, r.created_by,
+        )
+
+    async def audit_log(self, tenant: str, limit: int) -> list[AuditEntry]:
+        """The tenant's audit log, newest first."""
+        async with self._store._read("cannot read the audit log") as conn:
+            rows = await conn.execute(
+                sa.select(audit_log).where(audit_log.c.tenant == tenant)
+                .order_by(audit_log.c.id.desc()).limit(limit))
+            return [AuditEntry(r.tenant, r.user_id, r.user_name, r.action, r.target,
+                               r.old_value, r.new_value, r.at) for r in rows]
+
+    # -- writing (each with its audit entry, in one transaction) --
+
+    async def put_topic(self, topic: ChatTopic, entry: AuditEntry) -> None:
+        """Create or replace a chat topic."""
+        values = dict(
+            name=topic.name, keywords=_dumps(topic.keywords), exclude=_dumps(topic.exclude),
+            fields=_dumps(topic.fields), languages=_dumps(topic.languages),
+            updated_at=entry.at,
+        )
+        async with self._store._write("cannot save the topic") as conn:
+            where = sa.and_(chat_topics.c.tenant == topic.tenant,
+                            chat_topics.c.topic_id == topic.topic_id)
+            updated = await conn.execute(chat_topics.update().where(where).values(**values))
+            if not updated.rowcount:
+                await conn.execute(chat_topics.insert().values(
+                    tenant=topic.tenant, topic_id=topic.topic_id, created_by=entry.user_id,
+                    created_at=entry.at, **values))
+            await self._audit(conn, entry)
+            await self._bump(conn)
+
+    async def delete_topic(self, tenant: str, topic_id: str, rule_id: str,
+                           entry: AuditEntry) -> int:
+        """Delete a tenant's topic and the tenant's subscriptions to it (which
+        name it by ``rule_id``); returns how many subscriptions went with it."""
+        async with self._store._write("cannot delete the topic") as conn:
+            await conn.execute(chat_topics.delete().where(sa.and_(
+                chat_topics.c.tenant == tenant, chat_topics.c.topic_id == topic_id)))
+            gone = await conn.execute(chat_subscriptions.delete().where(sa.and_(
+                chat_subscriptions.c.tenant == tenant, chat_subscriptions.c.topic_id == rule_id)))
+            await self._audit(conn, entry)
+            await self._bump(conn)
+            return int(gone.rowcount or 0)
+
+    async def add_subscription(
+        self, tenant: str, channel: str, destination: str, *, topic_id: str | None,
+        query: str | None, options: Mapping[str, str], entry: AuditEntry,
+    ) -> int:
+        """Create a subscription; returns its id."""
+        async with self._store._write("cannot save the subscription") as conn:
+            result = await conn.execute(chat_subscriptions.insert().values(
+                tenant=tenant, channel=channel, destination=destination, topic_id=topic_id,
+                query=query, options=_dumps(options), created_by=entry.user_id,
+                created_at=entry.at,
+            ).returning(chat_subscriptions.c.id))
+            new_id = int(result.scalar_one())
+            await self._audit(conn, dataclasses.replace(entry, target=f"#{new_id}"))
+            await self._bump(conn)
+            return new_id
+
+    async def delete_subscriptions(self, tenant: str, ids: Sequence[int],
+                                   entry: AuditEntry) -> int:
+        """Delete the tenant's subscriptions with these ids; returns how many."""
+        async with self._store._write("cannot delete the subscription") as conn:
+            gone = await conn.execute(chat_subscriptions.delete().where(sa.and_(
+                chat_subscriptions.c.tenant == tenant, chat_subscriptions.c.id.in_(list(ids)))))
+            await self._audit(conn, entry)
+            await self._bump(conn)
+            return int(gone.rowcount or 0)
+
+    async def set_options(self, tenant: str, sub_id: int, options: Mapping[str, str],
+                          entry: AuditEntry) -> bool:
+        """Replace a tenant's subscription's options; False if it does not exist."""
+        async with self._store._write("cannot save the subscription") as conn:
+            done = await conn.execute(chat_subscriptions.update().where(sa.and_(
+                chat_subscriptions.c.tenant == tenant, chat_subscriptions.c.id == sub_id,
+            )).values(options=_dumps(options)))
+            if not done.rowcount:
+                return False
+            await self._audit(conn, entry)
+            await self._bump(conn)
+            return True
+
+    async def add_source(self, source: ChatSource, entry: AuditEntry) -> bool:
+        """Add a source; False if the name is taken."""
+        async with self._store._write("cannot save the source") as conn:
+            exists = (await conn.execute(sa.select(chat_sources.c.name).where(
+                chat_sources.c.name == source.name))).first()
+            if exists:
+                return False
+            await conn.execute(chat_sources.insert().values(
+                name=source.name, tenant=source.tenant, url=source.url,
+                interval=source.interval, created_by=entry.user_id, created_at=entry.at))
+            await self._audit(conn, entry)
+            await self._bump(conn)
+            return True
+
+    async def remove_source(self, tenant: str, name: str, entry: AuditEntry) -> bool:
+        """Remove a tenant's source; False if it has none of that name."""
+        async with self._store._write("cannot remove the source") as conn:
+            gone = await conn.execute(chat_sources.delete().where(sa.and_(
+                chat_sources.c.tenant == tenant, chat_sources.c.name == name)))
+            if not gone.rowcount:
+                return False
+            await self._audit(conn, entry)
+            await self._bump(conn)
+            return True
+
+
