@@ -283,11 +283,11 @@ def make_vigie(
         total_timeout=f.total_timeout, max_body_bytes=f.max_body_bytes,
         per_host_limit=f.per_host_limit, allow_private=f.allow_private_addresses,
     ))
-    store = store if store is not None else make_store(config.storage.url)
+    the_store: Store = store if store is not None else make_store(config.storage.url)
     # Chat edits live beside the store's tables (a dry run reads them through).
-    base = getattr(store, "inner", store)
+    base = getattr(the_store, "inner", the_store)
     return Vigie(
-        config, store, fetcher, Destinations(config, adapters=adapters),
+        config, the_store, fetcher, Destinations(config, adapters=adapters),
         chat=ChatStore(base) if isinstance(base, SQLStore) else None, clock=clock,
     )
 

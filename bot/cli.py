@@ -130,14 +130,34 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _run(vigie: Vigie) -> int:
+    from importlib.metadata import entry_points
+
+    from .commands import CommandLayer
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await vigie.run(stop=stop)
+    # Chat platforms plug in through entry points; each starts only if the
+    # configuration sets it up, and all share one command layer.
+    layer = CommandLayer(vigie)
+    platforms = [ep for ep in entry_points(group="vigie.chat")
+                 if ep.name in vigie.config.adapters]
+    failed = False
+
+    async def platform(ep: Any) -> None:
+        nonlocal failed
+        try:
+            await ep.load()(vigie.config, layer, stop)
+        except VigieError as e:
+            failed = True
+            log.error("%s: %s", ep.name, e.user_message)
+            stop.set()
+
+    await asyncio.gather(vigie.run(stop=stop), *(platform(ep) for ep in platforms))
     log.info("stopped")
-    return EXIT_OK
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 # -- poll --------------------------------------------------------------------

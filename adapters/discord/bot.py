@@ -448,3 +448,13 @@ async def _signal_ready(client: DiscordBot, ready: asyncio.Event | None) -> None
     await client.ready_event.wait()
     if ready is not None:
         ready.set()
+
+
+async def run_chat(config: Config, handler: CommandHandler, stop: asyncio.Event) -> None:
+    """``vigie run``'s entry (group ``vigie.chat``): the bot when a token is set.
+
+    A ``[discord]`` table for webhooks only has no token: nothing to run.
+    """
+    table = config.adapters.get("discord") or {}
+    if table.get("token"):
+        await start_discord(config, handler, stop)

@@ -295,3 +295,13 @@ async def start_slack(config: Config, handler: CommandHandler, stop: asyncio.Eve
         await stop.wait()
     finally:
         await app.close()
+
+
+async def run_chat(config: Config, handler: CommandHandler, stop: asyncio.Event) -> None:
+    """``vigie run``'s entry (group ``vigie.chat``): the app when a bot token is set.
+
+    A ``[slack]`` table for incoming webhooks only has no bot token: nothing to run.
+    """
+    table = config.adapters.get("slack") or {}
+    if table.get("bot_token"):
+        await start_slack(config, handler, stop)
