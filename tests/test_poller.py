@@ -48,8 +48,8 @@ async def setup(store_url: str) -> AsyncIterator[tuple[Vigie, FeedServer]]:
         srv.add_status("/gone.xml", 410)
         srv.add_redirect("/moved.xml", "/new-home.xml", status=301)
         srv.add("/new-home.xml", rss([FOUNDING]), gzip=True)
-        srv.add("/site/", f'<html><head><link rel="alternate" type="application/rss+xml" '
-                          f'href="/site/feed.xml"></head><body>Hi</body></html>',
+        srv.add("/site/", '<html><head><link rel="alternate" type="application/rss+xml" '
+                          'href="/site/feed.xml"></head><body>Hi</body></html>',
                 content_type="text/html; charset=utf-8")
         srv.add("/site/feed.xml", rss([OTHER]))
         srv.add("/broken.xml", b"<rss><channel><item><title>Half", content_type="text/xml")
