@@ -58,6 +58,9 @@ _BOILERPLATE_LINE = re.compile(
     re.IGNORECASE,
 )
 _WHITESPACE = re.compile(r"\s+")
+#: Longest stretch at the end of a text a trailer pattern can match, with room to spare.
+_TAIL_CHARS = 1200
+_READ_MORE_CHARS = 300
 
 
 def strip_boilerplate(text: str) -> tuple[str, bool]:
@@ -72,19 +75,25 @@ def strip_boilerplate(text: str) -> tuple[str, bool]:
         if line.strip() and not _BOILERPLATE_LINE.fullmatch(line.strip())
     ]
     text = "\n".join(lines).strip()
+    # Trailers are anchored at the end and at most a few hundred characters
+    # long: matching them against the tail only keeps this linear.
+    split = max(0, len(text) - _TAIL_CHARS)
+    head, tail = text[:split], text[split:]
     truncated = False
     changed = True
-    while changed and text:
+    while changed and tail:
         changed = False
         for pattern in _TRAILERS:
-            new = pattern.sub("", text, count=1)
-            if new != text:
-                text, changed = new.rstrip(), True
+            new = pattern.sub("", tail, count=1)
+            if new != tail:
+                tail, changed = new.rstrip(), True
         for pattern in (_READ_MORE, _TRUNCATION):
-            new = pattern.sub("", text, count=1)
-            if new != text:
-                text, changed, truncated = new.rstrip(), True, True
-    return text, truncated
+            # Shorter still: "Read more …" is the costliest pattern to try.
+            k = max(0, len(tail) - _READ_MORE_CHARS)
+            new = tail[:k] + pattern.sub("", tail[k:], count=1)
+            if new != tail:
+                tail, changed, truncated = new.rstrip(), True, True
+    return (head + tail).rstrip(), truncated
 
 
 # -- sentences ---------------------------------------------------------------
@@ -199,6 +208,12 @@ def make_lead(
     """
     if not text or max_chars <= 0:
         return ""
+    # The lead comes from the start: a long body's tail (trailers included)
+    # cannot reach it, and scanning it would cost most of the time.
+    head_room = max_chars * 8
+    if len(text) > head_room:
+        cut = text.rfind(" ", 0, head_room)
+        text = text[: cut if cut > 0 else head_room]
     body, truncated = strip_boilerplate(text)
     sentences = split_sentences(body, language)
     if not sentences:
