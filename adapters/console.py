@@ -12,10 +12,11 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot._outbox import LISTED_IN_ROLLUP
 from bot.config import Config
 from bot.exceptions import DeliveryError, UnknownDestinationError
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
-from bot.types import Alert
+from bot.types import Alert, AlertDigest
 
 # Feed text must not drive the terminal: no escape sequences, no control chars.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -101,8 +102,39 @@ def render_card(card: ItemCard, *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
+def render_digest(digest: AlertDigest, *, color: bool = False) -> str:
+    """A digest, quiet-hours catch-up or roll-up as text: its title, then
+    its items by topic (a roll-up shows its first few)."""
+
+    def c(code: str, text: str) -> str:
+        return f"{code}{text}{RESET}" if color else text
+
+    lines = [c(BOLD, "▶ " + clean(digest.title))]
+
+    def item_lines(alert: Alert, indent: str) -> None:
+        item = alert.item
+        lines.append(f"{indent}• " + c(CYAN, f"[{clean(item.source)}]") + " "
+                     + emphasise(item.title or "(no title)", alert.title_highlights,
+                                 color=color))
+        if item.url:
+            lines.append(f"{indent}  {clean(item.url)}")
+
+    if digest.kind == "overflow":
+        shown = digest.alerts[:LISTED_IN_ROLLUP]
+        for alert in shown:
+            item_lines(alert, "  ")
+        if len(digest.alerts) > len(shown):
+            lines.append(c(DIM, f"  … and {len(digest.alerts) - len(shown)} more"))
+    else:
+        for name, alerts in digest.by_topic():
+            lines.append("  " + c(BOLD, clean(name)))
+            for alert in alerts:
+                item_lines(alert, "  ")
+    return "\n".join(lines) + "\n"
+
+
 class ConsoleDestination:
-    """Writes each alert to a text stream."""
+    """Writes each alert (and each digest) to a text stream."""
 
     def __init__(self, stream: TextIO, *, color: bool) -> None:
         self.stream = stream
@@ -113,6 +145,14 @@ class ConsoleDestination:
             self.stream.write(render_alert(alert, color=self.color) + "\n")
             self.stream.flush()
         except OSError as e:  # a closed pipe is worth retrying later, not crashing
+            raise DeliveryError("console", f"cannot write: {e.strerror or e}") from None
+        return None
+
+    async def send_digest(self, digest: AlertDigest) -> str | None:
+        try:
+            self.stream.write(render_digest(digest, color=self.color) + "\n")
+            self.stream.flush()
+        except OSError as e:
             raise DeliveryError("console", f"cannot write: {e.strerror or e}") from None
         return None
 

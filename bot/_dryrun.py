@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.engine import make_url
 
 from ._storage import make_store
-from ._types import Delivery, NewItem, SearchTerm, Store
+from ._types import Delivery, Lane, NewItem, OutboxSummary, SearchTerm, Store
 from .types import SearchHit, SourceState, StoredItem
 
 
@@ -73,14 +73,54 @@ class DryRunStore:
     async def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
         return []
 
-    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
+    async def mark_sent(self, delivery_id: int | Sequence[int], message_id: str | None,
+                        now: datetime) -> None:
         return None
 
-    async def mark_retry(self, delivery_id: int, error: str, not_before: datetime) -> None:
+    async def mark_retry(self, delivery_id: int | Sequence[int], error: str,
+                         not_before: datetime, *, count_attempt: bool = True) -> None:
         return None
 
-    async def mark_failed(self, delivery_id: int, error: str) -> None:
+    async def mark_failed(self, delivery_id: int | Sequence[int], error: str) -> None:
         return None
 
     async def delivery_counts(self) -> dict[str, int]:
         return await self.inner.delivery_counts()
+
+    async def claim_lanes(self, now: datetime, *, worker: str, lease: float, limit: int
+                          ) -> list[Lane]:
+        return []  # a dry run sends nothing
+
+    async def renew_lanes(self, lanes: Sequence[Lane], *, worker: str, until: datetime
+                          ) -> list[Lane]:
+        return list(lanes)
+
+    async def release_lane(self, lane: Lane, *, worker: str, next_attempt: datetime | None
+                           ) -> None:
+        return None
+
+    async def lane_deliveries(self, lane: Lane, limit: int) -> list[Delivery]:
+        return await self.inner.lane_deliveries(lane, limit)
+
+    async def lane_sent_times(self, lane: Lane, since: datetime) -> list[datetime]:
+        return await self.inner.lane_sent_times(lane, since)
+
+    async def hold_deliveries(self, ids: Sequence[int], kind: str, until: datetime) -> None:
+        return None
+
+    async def bundle_deliveries(self, lane: Lane, ids: Sequence[int], kind: str,
+                                now: datetime) -> int:
+        return 0
+
+    async def pause_subscription(self, name: str, reason: str, *,
+                                 now: datetime | None = None) -> None:
+        return None
+
+    async def resume_subscription(self, name: str) -> bool:
+        return name in await self.inner.paused_subscriptions()
+
+    async def paused_subscriptions(self) -> dict[str, str]:
+        return await self.inner.paused_subscriptions()
+
+    async def outbox_summary(self, *, failures: int = 5) -> OutboxSummary:
+        return await self.inner.outbox_summary(failures=failures)

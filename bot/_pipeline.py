@@ -16,6 +16,7 @@ from ._html import html_to_text
 from ._lang import detect_language, normalize_language_tag
 from ._matching import Rule, highlight_spans
 from ._query import parse_query
+from ._stories import StoryIndex
 from ._summary import make_lead
 from ._urls import canonicalize_url, is_http_url
 from .config import Config, SubscriptionConfig
@@ -107,13 +108,16 @@ def decide(
     max_age: float | None,
     now: datetime,
     backfill: bool = False,
+    stories: StoryIndex | None = None,
 ) -> PollDecision:
     """Decide which items are new and which of those may alert.
 
     An item is new when its key was never stored for this source. A new item
     whose canonical URL was already stored (by any source) or appears earlier
     in this batch is still stored but does not alert: one story, one alert.
-    ``backfill`` lifts the first-poll and age rules.
+    With ``stories``, an item whose title repeats a story another source
+    alerted recently does not alert either; the alertable items are added
+    to it. ``backfill`` lifts the first-poll and age rules.
     """
     new: list[Item] = []
     alertable: set[str] = set()
@@ -133,10 +137,16 @@ def decide(
         elif (not backfill and cutoff is not None and item.published is not None
               and item.published < cutoff):
             held_back[item.key] = "published before the age limit"
+        elif stories is not None and (same := stories.find(item.title, item.source, now)):
+            held_back[item.key] = f"same story as “{same.title}” from {same.source}"
         else:
             alertable.add(item.key)
         if item.url:
             urls_in_batch.add(item.url)
+    if stories is not None:
+        for item in new:
+            if item.key in alertable:
+                stories.add(item.title, item.source, now)
     return PollDecision(tuple(new), frozenset(alertable), held_back)
 
 

@@ -19,12 +19,16 @@ from ._fetch import Fetcher, backoff_delay
 from ._matching import Matcher
 from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, decide, match_item
+from ._stories import StoryIndex
 from ._types import NewItem, Store
 from .config import Config, SourceConfig
 from .exceptions import FetchError, GoneError, HTTPStatusError, NotAFeedError, SourceError
 from .types import FetchResult, ParsedFeed, SourceState
 
 log = logging.getLogger(__name__)
+
+#: Recent items read back at start to recognise stories already alerted.
+STORY_SEED_LIMIT = 2000
 
 
 def utcnow() -> datetime:
@@ -70,6 +74,17 @@ class Poller:
         # same URL from two outlets polled at once would alert twice.
         self._decide_lock = asyncio.Lock()
         self._polling: set[str] = set()
+        #: Stories alerted recently, to alert one story from several outlets once.
+        self.stories = StoryIndex()
+
+    async def seed_stories(self) -> None:
+        """Remember the stories stored recently (after a restart) that matched a topic."""
+        now = self.clock()
+        recent = await self.store.recent(topics=None, since=now - self.stories.window,
+                                         limit=STORY_SEED_LIMIT)
+        for stored in sorted(recent, key=lambda s: s.first_seen):
+            if stored.topics:
+                self.stories.add(stored.item.title, stored.item.source, stored.first_seen)
 
     async def poll(
         self, source: SourceConfig, *, backfill: bool = False, dry_run: bool = False
@@ -118,12 +133,22 @@ class Poller:
                 items, seen_keys=seen_keys, seen_urls=seen_urls,
                 initialised=state.initialised, first_poll_alerts=self.config.poll.first_poll_alerts,
                 max_age=self.config.poll.max_age, now=now, backfill=backfill,
+                stories=self.stories if self.config.poll.same_story else None,
             )
             matches: list[ItemMatch] = []
             new_items: list[NewItem] = []
+            # A paused subscription queues nothing (its destination is broken);
+            # the others sharing its destination still alert.
+            paused = await self.store.paused_subscriptions() if decision.alertable else {}
+            active = self.config if not paused else dataclasses.replace(
+                self.config,
+                subscriptions=tuple(s for s in self.config.subscriptions if s.name not in paused))
             for item in decision.new:
-                m = match_item(item, self.matcher.match(item.document), self.config)
-                alerts = m.alerts if item.key in decision.alertable else ()
+                report = self.matcher.match(item.document)
+                m = match_item(item, report, self.config)
+                alerts = (m.alerts if active is self.config else
+                          match_item(item, report, active).alerts)
+                alerts = alerts if item.key in decision.alertable else ()
                 new_items.append(NewItem(item, m.topics, alerts))
                 if m.subscriptions:
                     matches.append(m)

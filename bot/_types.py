@@ -7,11 +7,11 @@ Implementations live in private modules (``_storage``, ``_fetch`` …) and in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from .types import Alert, Item, SearchHit, SourceState, StoredItem
+from .types import Alert, AlertDigest, Item, SearchHit, SourceState, StoredItem
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,67 @@ class Delivery:
     not_before: datetime | None = None
     #: The platform's id for the posted message, once sent.
     message_id: str | None = None
+    #: When it was queued (the poll's time).
+    created_at: datetime | None = None
+    #: Held for a "digest", "quiet" hours or as "overflow" past the
+    #: subscription's limit (until ``not_before``); None when not held.
+    hold: str | None = None
+    #: The digest message it was collected into, once collected.
+    digest_id: int | None = None
+    #: Rate-limited sends (429): retried after the platform's wait, never
+    #: counted in ``attempts``.
+    throttled: int = 0
+
+    @property
+    def retrying(self) -> bool:
+        """Whether a send failed and the delivery waits to be tried again."""
+        return self.status == "pending" and self.last_error is not None
+
+
+@dataclass(frozen=True)
+class Lane:
+    """The deliveries of one subscription to one destination: the outbox's
+    unit of work. One worker at a time owns a lane, so its alerts go out one
+    by one, in published order."""
+
+    #: The subscription's name.
+    subscription: str
+    #: The destination ("slack:C123", "webhook:https://…").
+    destination: str
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """A delivery that failed for good, for ``status``."""
+
+    #: The subscription's name.
+    subscription: str
+    #: The destination.
+    destination: str
+    #: The item's title.
+    title: str
+    #: Why, in plain words.
+    error: str
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """What the outbox holds, for ``status``."""
+
+    #: Pending deliveries not tried yet (nor held).
+    waiting: int = 0
+    #: Pending deliveries whose last send failed and will be tried again.
+    retrying: int = 0
+    #: Pending deliveries held for a digest, quiet hours or a roll-up.
+    held: int = 0
+    #: Delivered.
+    sent: int = 0
+    #: Failed for good.
+    failed: int = 0
+    #: The most recent failures, newest first.
+    failures: tuple[FailedDelivery, ...] = ()
+    #: Paused subscriptions and why.
+    paused: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -126,34 +187,122 @@ class Store(Protocol):
         """How many items are stored (first seen since ``since``, if given)."""
 
     # -- outbox --
+    #
+    # Deliveries are grouped in lanes (one subscription × one destination).
+    # A worker claims whole lanes for a lease, so one lane's alerts are sent
+    # in order by one worker at a time; a dead worker's lease expires.
 
     async def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
         """Pending deliveries whose ``not_before`` has passed, oldest item first."""
 
-    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
-        """Record a successful send."""
+    async def mark_sent(
+        self, delivery_id: int | Sequence[int], message_id: str | None, now: datetime
+    ) -> None:
+        """Record a successful send (of one delivery, or of a digest's members)."""
 
     async def mark_retry(
-        self, delivery_id: int, error: str, not_before: datetime
+        self, delivery_id: int | Sequence[int], error: str, not_before: datetime,
+        *, count_attempt: bool = True,
     ) -> None:
-        """Record a transient failure; the delivery stays pending."""
+        """Record a transient failure; the delivery stays pending.
 
-    async def mark_failed(self, delivery_id: int, error: str) -> None:
+        ``count_attempt=False`` (rate limits) counts it in ``throttled``
+        instead of ``attempts``.
+        """
+
+    async def mark_failed(self, delivery_id: int | Sequence[int], error: str) -> None:
         """Record a permanent failure; the delivery is not tried again."""
 
     async def delivery_counts(self) -> dict[str, int]:
         """Number of deliveries per status."""
 
+    async def claim_lanes(
+        self, now: datetime, *, worker: str, lease: float, limit: int
+    ) -> list[Lane]:
+        """Claim up to ``limit`` lanes with work due, for ``lease`` seconds.
+
+        A lane is due when it has pending deliveries, its ``next_attempt``
+        has passed, no other worker's lease on it is live, and its
+        subscription is not paused. Concurrent workers never get the same lane.
+        """
+
+    async def renew_lanes(
+        self, lanes: Sequence[Lane], *, worker: str, until: datetime
+    ) -> list[Lane]:
+        """Extend ``worker``'s leases; returns the lanes it still holds."""
+
+    async def release_lane(
+        self, lane: Lane, *, worker: str, next_attempt: datetime | None
+    ) -> None:
+        """Give a lane back (if ``worker`` still holds it); it is due again
+        at ``next_attempt`` (None: as soon as it has pending deliveries)."""
+
+    async def lane_deliveries(self, lane: Lane, limit: int) -> list[Delivery]:
+        """A lane's pending deliveries (held ones included), oldest item
+        first. A delivery whose alert cannot be read is marked failed."""
+
+    async def lane_sent_times(self, lane: Lane, since: datetime) -> list[datetime]:
+        """When each message of a lane was sent since ``since`` (a digest
+        counts once), oldest first."""
+
+    async def hold_deliveries(self, ids: Sequence[int], kind: str, until: datetime) -> None:
+        """Hold pending deliveries for a "digest", "quiet" hours or as
+        "overflow" until ``until``."""
+
+    async def bundle_deliveries(self, lane: Lane, ids: Sequence[int], kind: str,
+                                now: datetime) -> int:
+        """Collect pending deliveries of a lane into one digest message;
+        returns its id (they stay pending until it is sent)."""
+
+    async def pause_subscription(self, name: str, reason: str, *,
+                                 now: datetime | None = None) -> None:
+        """Stop delivering (and queueing) a subscription's alerts, saying why."""
+
+    async def resume_subscription(self, name: str) -> bool:
+        """Deliver a paused subscription's alerts again; False if it was not paused."""
+
+    async def paused_subscriptions(self) -> dict[str, str]:
+        """Paused subscriptions and the reason of each."""
+
+    async def outbox_summary(self, *, failures: int = 5) -> OutboxSummary:
+        """Counts of waiting, retrying, held, sent and failed deliveries, the
+        most recent failures and the paused subscriptions."""
+
 
 class Destination(Protocol):
-    """One place alerts go (a channel, a webhook, the console)."""
+    """One place alerts go (a channel, a webhook, the console).
+
+    Idempotency: the outbox sets ``alert.options["idempotency_key"]`` to a
+    key that is the same for every attempt to deliver one alert (or one
+    digest) and different for any other. A destination whose platform offers
+    idempotency (Discord's ``nonce`` with ``enforce_nonce``, a webhook
+    receiver's ``Idempotency-Key``) should pass it on, so that a retry after
+    a crash between sending and recording does not post twice.
+
+    Digests: a destination may also define ``async def send_digest(self,
+    digest: bot.types.AlertDigest) -> str | None`` to render digests,
+    quiet-hours catch-ups and roll-ups natively (``digest.options`` carries
+    the key). Without it, a digest arrives at :meth:`send` as one plain-text
+    alert.
+    """
 
     async def send(self, alert: Alert) -> str | None:
         """Deliver one alert; return the platform's message id, if any.
 
-        Raises :class:`bot.exceptions.DeliveryError` (``transient`` says
-        whether to retry).
+        Raises :class:`bot.exceptions.DeliveryError`. ``transient=True`` is
+        retried with exponential backoff; with ``retry_after`` set (a rate
+        limit) it is retried after at least that long and never counts
+        toward ``[delivery] max_attempts``. ``transient=False`` (unknown
+        channel, missing access, revoked token, refused payload) fails the
+        delivery and pauses its subscription until an admin resumes it.
         """
+
+
+class DigestDestination(Destination, Protocol):
+    """A destination that renders digests natively (see :class:`Destination`)."""
+
+    async def send_digest(self, digest: AlertDigest) -> str | None:
+        """Deliver several alerts as one message; raises as :meth:`send` does."""
 
 
 class DestinationAdapter(Protocol):

@@ -8,17 +8,20 @@ poll once, run forever, explain, health.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from ._delivery import Deliverer, DeliveryStats
+from ._delivery import Deliverer, DeliverySettings, DeliveryStats
 from ._destinations import Destinations
 from ._effective import merge
 from ._fetch import Fetcher, FetchSettings
 from ._matching import Matcher
+from ._outbox import release_times
 from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
 from ._poller import Poller, PollResult, utcnow
@@ -29,10 +32,13 @@ from .config import Config, SourceConfig
 from .exceptions import NotAFeedError
 from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 log = logging.getLogger(__name__)
 
-#: Seconds between two passes over the outbox in ``run``.
-DELIVERY_INTERVAL = 2.0
+#: Seconds between two checks for chat edits in ``run`` (new sources, digest times).
+REFRESH_INTERVAL = 10.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class Vigie:
         """Prepare the store: migrate, load chat edits, register the sources."""
         await self.store.migrate()
         await self.refresh(force=True)
+        await self.poller.seed_stories()
 
     async def refresh(self, *, force: bool = False) -> bool:
         """Apply chat edits made since the last call; True when something changed.
@@ -138,9 +145,13 @@ class Vigie:
 
         return list(await asyncio.gather(*(one(s) for s in sources)))
 
-    async def deliver(self) -> DeliveryStats:
-        """Send every due alert once."""
-        return await self.deliverer.deliver_due()
+    async def deliver(self, *, if_idle: bool = False) -> DeliveryStats:
+        """Work through the outbox once: send what is due, hold alerts for
+        digests and quiet hours, roll up bursts, retry, with the ``[delivery]``
+        settings of the current configuration. ``if_idle``: return at once
+        if a pass is running already (scheduled passes)."""
+        return await self.deliverer.deliver_due(
+            settings=DeliverySettings.from_config(self.config.delivery), if_idle=if_idle)
 
     async def poll_due(self, source: SourceConfig) -> PollResult | None:
         """Poll one source unless it is disabled or backing off (scheduler job)."""
@@ -165,21 +176,18 @@ class Vigie:
         from apscheduler.triggers.interval import IntervalTrigger
 
         stop = stop or asyncio.Event()
+        self.deliverer.resume()
         scheduler = AsyncIOScheduler(timezone="UTC")
-        for source in self.config.sources:
-            if not source.enabled:
-                continue
-            scheduler.add_job(
-                self._tracked, IntervalTrigger(
-                    seconds=source.interval, jitter=min(source.interval * 0.1, 60)),
-                args=[self.poll_due, source], id=f"poll:{source.name}",
-                name=f"poll {source.name}",
-                # First poll soon after start, spread so sources don't all fire at once.
-                next_run_time=self.clock() + _spread(source.interval),
-                max_instances=1, coalesce=True, misfire_grace_time=int(source.interval),
-            )
-        scheduler.add_job(self._tracked, IntervalTrigger(seconds=DELIVERY_INTERVAL),
-                          args=[self.deliver], id="deliver", max_instances=1, coalesce=True)
+        self._schedule(scheduler)
+        # A pass can outlast the interval (pacing): the next tick then returns
+        # at once instead of queueing (or being logged as skipped).
+        tick = functools.partial(self.deliver, if_idle=True)
+        scheduler.add_job(self._tracked, IntervalTrigger(seconds=self.config.delivery.interval),
+                          args=[tick], id="deliver", max_instances=2, coalesce=True)
+        # Chat edits (new sources, digest times) reach the schedule without a restart.
+        scheduler.add_job(self._tracked, IntervalTrigger(seconds=REFRESH_INTERVAL),
+                          args=[functools.partial(self._refresh_schedule, scheduler)],
+                          id="refresh", max_instances=1, coalesce=True)
         scheduler.start()
         log.info("watching %d sources for %d topics and %d subscriptions",
                  len(self.config.sources), len(self.config.topics),
@@ -190,8 +198,50 @@ class Vigie:
             # No new jobs; let running ones finish (shutdown would cancel them
             # mid-write), then stop the scheduler.
             scheduler.pause()
+            self.deliverer.stop()  # lanes stop after the send in flight
             await self._drain()
             scheduler.shutdown(wait=False)
+
+    def _schedule(self, scheduler: AsyncIOScheduler) -> None:
+        """Make the scheduler's poll and release jobs match the effective config."""
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        polls = {f"poll:{s.name}": s for s in self.config.sources if s.enabled}
+        releases = {f"release:{h}:{m}:{tz}": (h, m, tz) for h, m, tz in {
+            t for sub in self.config.subscriptions for t in release_times(sub.options())}}
+        for job in scheduler.get_jobs():
+            stale_poll = job.id.startswith("poll:") and polls.get(job.id) != job.args[1]
+            stale_release = job.id.startswith("release:") and job.id not in releases
+            if stale_poll or stale_release:
+                job.remove()
+        existing = {job.id for job in scheduler.get_jobs()}
+        for job_id, source in polls.items():
+            if job_id in existing:
+                continue
+            scheduler.add_job(
+                self._tracked, IntervalTrigger(
+                    seconds=source.interval, jitter=min(source.interval * 0.1, 60)),
+                args=[self.poll_due, source], id=job_id, name=f"poll {source.name}",
+                # First poll soon after start, spread so sources don't all fire at once.
+                next_run_time=self.clock() + _spread(source.interval),
+                max_instances=1, coalesce=True, misfire_grace_time=int(source.interval),
+            )
+        # Digests and the ends of quiet hours: a pass at that very minute.
+        # (The outbox finds due held alerts by itself; a restart loses nothing.)
+        tick = functools.partial(self.deliver, if_idle=True)
+        for job_id, (hour, minute, tz) in releases.items():
+            if job_id in existing:
+                continue
+            scheduler.add_job(
+                self._tracked, CronTrigger(hour="*" if hour is None else hour, minute=minute,
+                                           timezone=tz),
+                args=[tick], id=job_id, max_instances=2, coalesce=True, misfire_grace_time=300,
+            )
+
+    async def _refresh_schedule(self, scheduler: AsyncIOScheduler) -> None:
+        if await self.refresh():
+            self._schedule(scheduler)
 
     async def _tracked(self, job: Callable[..., Awaitable[object]], *args: object) -> None:
         task = asyncio.current_task()

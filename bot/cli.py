@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from ._delivery import redact_destination
 from ._destinations import installed_schemes, section_validators
 from ._dryrun import DryRunStore
 from ._pipeline import ItemMatch
@@ -154,6 +155,11 @@ async def _run(vigie: Vigie) -> int:
             failed = True
             log.error("%s: %s", ep.name, e.user_message)
             stop.set()
+        except Exception:
+            # A platform that crashes stops the whole bot cleanly, with the cause logged.
+            failed = True
+            log.exception("%s stopped unexpectedly", ep.name)
+            stop.set()
 
     await asyncio.gather(vigie.run(stop=stop), *(platform(ep) for ep in platforms))
     log.info("stopped")
@@ -181,10 +187,14 @@ async def _poll(args: argparse.Namespace, config: Config) -> int:
                 elif args.dry_run:
                     _print_match(m, sys.stdout)
         if not args.dry_run:
+            # Sends what is due (due digests included); the rest waits for the next run.
             stats = await vigie.deliver()
             if stats.retried or stats.failed:
-                print(f"vigie: {stats.sent} alerts sent, {stats.retried} to retry, "
+                print(f"vigie: {stats.sent} messages sent, {stats.retried} to retry, "
                       f"{stats.failed} failed", file=sys.stderr)
+            for name in stats.paused:
+                print(f"vigie: subscription {name} is paused (see `vigie status`)",
+                      file=sys.stderr)
     return EXIT_OK
 
 
@@ -349,14 +359,30 @@ async def _print_health(vigie: Vigie) -> None:
 async def _status(vigie: Vigie) -> int:
     from datetime import timedelta
 
+    from adapters.console import clean
+
     print("sources:")
     await _print_health(vigie)
     day = await vigie.store.count_items(since=vigie.clock() - timedelta(days=1))
     total = await vigie.store.count_items()
-    counts = await vigie.store.delivery_counts()
+
+    def _one_line(text: str, limit: int = 200) -> str:
+        text = " ".join(clean(text).split())
+        return text if len(text) <= limit else text[:limit - 1] + "…"
+
+    outbox = await vigie.store.outbox_summary()
     print(f"items: {day} in the last 24 h, {total} stored")
-    print("deliveries: " + ", ".join(f"{counts.get(k, 0)} {k}"
-                                     for k in ("pending", "sent", "failed")))
+    pending = outbox.waiting + outbox.retrying + outbox.held
+    print(f"deliveries: {pending} pending ({outbox.retrying} retrying, {outbox.held} held for "
+          f"digests, quiet hours or roll-ups), {outbox.sent} sent, {outbox.failed} failed")
+    for f in outbox.failures:
+        print(f"  failed: {f.subscription} → {redact_destination(f.destination)}: "
+              f"{_one_line(f.title)}: {_one_line(f.error)}")
+    if outbox.paused:
+        print("paused subscriptions (fix the problem, then `resume <name>` in chat, "
+              "e.g. vigie chat --admin):")
+        for name, reason in outbox.paused.items():
+            print(f"  {name}: {_one_line(reason)}")
     return EXIT_OK
 
 

@@ -68,6 +68,9 @@ class PollConfig:
     max_age: float | None = 7 * 86400.0
     #: Sources polled at the same time, at most.
     concurrency: int = 8
+    #: Whether a title repeating a story another source alerted in the last
+    #: 48 h is held back (wire copy syndicated by many outlets).
+    same_story: bool = True
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,26 @@ class ConsoleConfig:
 
 
 @dataclass(frozen=True)
+class DeliveryConfig:
+    """The ``[delivery]`` table: how the outbox is worked through."""
+
+    #: Seconds between two passes over the outbox in ``vigie run``.
+    interval: float = 2.0
+    #: Deliveries of one lane (subscription × destination) read at a time.
+    batch: int = 100
+    #: Lanes worked on at once by one process.
+    concurrency: int = 4
+    #: Failed sends (429s aside) after which a delivery fails for good.
+    max_attempts: int = 10
+    #: Seconds a worker's claim on a lane lasts unless renewed (a dead
+    #: worker's lanes are taken over after this).
+    lease: float = 60.0
+    #: First retry delay in seconds; it doubles with each failure, up to ``retry_max``.
+    retry_min: float = 5.0
+    retry_max: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -151,6 +174,7 @@ class Config:
     topics: tuple[TopicConfig, ...] = ()
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     #: Tables owned by adapters (``[discord]``, ``[slack]`` …), as written
     #: (``${VAR}`` expanded); each adapter validated its own.
     adapters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
@@ -405,6 +429,7 @@ def validate(
         problems.add(pt.key("concurrency"), "must be at least 1")
     poll = PollConfig(
         first_poll_alerts=pt.get("first_poll_alerts", bool, default=False),
+        same_story=pt.get("same_story", bool, default=True),
         max_age=max_age,
         concurrency=max(1, concurrency),
     )
@@ -452,6 +477,7 @@ def validate(
     if color not in ("auto", "always", "never"):
         problems.add(ct.key("color"), "must be \"auto\", \"always\" or \"never\"")
     ct.check_unknown()
+    delivery = _validate_delivery(_sub_table(root, "delivery"))
 
     adapters: dict[str, Mapping[str, Any]] = {}
     for name, check in (section_validators or {}).items():
@@ -470,8 +496,30 @@ def validate(
     return Config(
         path=path, storage=storage, fetch=fetch, poll=poll, sources=tuple(sources),
         topics=tuple(topics), subscriptions=tuple(subscriptions),
-        console=ConsoleConfig(color=color), adapters=adapters,
+        console=ConsoleConfig(color=color), delivery=delivery, adapters=adapters,
     )
+
+
+def _validate_delivery(t: _Table) -> DeliveryConfig:
+    d = DeliveryConfig()
+    ints: dict[str, int] = {}
+    for name in ("batch", "concurrency", "max_attempts"):
+        value = t.get(name, int, default=getattr(d, name))
+        if value < 1:
+            t.problems.add(t.key(name), "must be at least 1")
+            value = getattr(d, name)
+        ints[name] = value
+    interval = _duration(t, "interval", d.interval, minimum=0.1)
+    lease = _duration(t, "lease", d.lease, minimum=1.0)
+    retry_min = _duration(t, "retry_min", d.retry_min, minimum=0.1)
+    retry_max = _duration(t, "retry_max", d.retry_max, minimum=0.1)
+    assert interval is not None and lease is not None
+    assert retry_min is not None and retry_max is not None
+    if retry_max < retry_min:
+        t.problems.add(t.key("retry_max"), "must not be shorter than retry_min")
+    t.check_unknown()
+    return DeliveryConfig(interval=interval, lease=lease, retry_min=retry_min,
+                          retry_max=max(retry_min, retry_max), **ints)
 
 
 def _subscription_options(t: _Table) -> dict[str, Any]:

@@ -212,6 +212,45 @@ class Alert:
     options: dict[str, str] = field(default_factory=dict, compare=False)
 
 
+#: Why alerts were collected into one message: the subscription's ``digest``,
+#: its ``quiet`` hours, or the ``overflow`` past its ``limit`` (a roll-up).
+DigestKind = Literal["digest", "quiet", "overflow"]
+
+
+@dataclass(frozen=True)
+class AlertDigest:
+    """Several alerts of one subscription to one destination, sent as one message.
+
+    The neutral value of digests, quiet-hours catch-ups and burst roll-ups.
+    A destination with a ``send_digest`` method renders it natively; any
+    other receives it as one plain-text :class:`Alert`
+    (``bot._outbox.digest_alert``).
+    """
+
+    #: Why the alerts were collected.
+    kind: DigestKind
+    #: The subscription's name.
+    subscription: str
+    #: Where to deliver.
+    destination: str
+    #: What this message is, in plain words: "14 more items matched GPU in the last hour".
+    title: str
+    #: The alerts, in published order (never empty).
+    alerts: tuple[Alert, ...]
+    #: Per-subscription options (mention …), plus the outbox's ``idempotency_key``.
+    options: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def by_topic(self) -> tuple[tuple[str, tuple[Alert, ...]], ...]:
+        """The alerts grouped under their first topic's display name (the
+        subscription's name for an alert matched by a query only), groups in
+        order of first appearance, alerts in published order."""
+        groups: dict[str, list[Alert]] = {}
+        for alert in self.alerts:
+            name = alert.topic_names[0] if alert.topic_names else alert.subscription
+            groups.setdefault(name, []).append(alert)
+        return tuple((name, tuple(alerts)) for name, alerts in groups.items())
+
+
 # -- sources -----------------------------------------------------------------
 
 

@@ -156,6 +156,10 @@ async def test_subscribe_poll_recent_search_edit_audit(
     assert "Subscribed this channel to topic Musk (#1) · limit 10/h" in text(reply)
     assert "already has that subscription" in text(await run(layer, "subscribe musk"))
     assert "#1" in text(await run(layer, "list"))
+    everything = await run(layer, "list --all")
+    assert "#1 in C1" in text(everything) and everything.ephemeral
+    assert "only admins" in text(await run(layer, "list --all", caller(admin=False)))
+    assert "#1" not in text(await run(layer, "list --all", caller("G2")))
 
     results = await vigie.poll_all()
     assert [len(r.matches) for r in results] == [1]

@@ -8,7 +8,16 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from fakes.discord_server import MANAGE_GUILD, FakeDiscord, FakeGuild, FakeMember, InteractionRecord
+from fakes.discord_server import (
+    MANAGE_GUILD,
+    MEMBER_PERMISSIONS,
+    FakeDiscord,
+    FakeGuild,
+    FakeMember,
+    InteractionRecord,
+)
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.discord import (
     DiscordAdapter,
@@ -23,6 +32,7 @@ from adapters.discord.render import escape
 from adapters.discord.settings import configure_endpoints, current_endpoints
 from bot._destinations import Destinations, section_validators
 from bot.chat import Caller, CompletionKind
+from bot.commands import tokenize
 from bot.config import validate
 from bot.exceptions import ConfigError, DeliveryError, UnknownDestinationError
 from bot.replies import Heading, ItemCard, Reply
@@ -485,7 +495,7 @@ async def test_commands_are_synced_to_the_configured_guild(
     assert user_subs == {"subscribe", "unsubscribe", "list", "recent", "search", "topics",
                          "status", "help"}
     admin_subs = {o["name"]: o for o in by_name["vigie-admin"]["options"]}
-    assert set(admin_subs) == {"keywords", "topic", "exclude", "sources", "digest", "quiet",
+    assert set(admin_subs) == {"keywords", "topic", "exclude", "sources", "digest", "quiet", "resume",
                                "limit", "audit"}
     assert {o["name"] for o in admin_subs["sources"]["options"]} == {"add", "remove", "list",
                                                                      "test"}
@@ -496,6 +506,10 @@ async def test_commands_are_synced_to_the_configured_guild(
     subscribe = next(o for o in by_name["vigie"]["options"] if o["name"] == "subscribe")
     assert [(o["name"], o["type"], o.get("required", False), o.get("autocomplete", False))
             for o in subscribe["options"]] == [("target", 3, True, True),
+                                                ("limit", 3, False, False),
+                                                ("digest", 3, False, False),
+                                                ("quiet", 3, False, False),
+                                                ("tz", 3, False, False),
                                                 ("mention", 8, False, False)]
     assert discord_bot.synced == [(int(admin_guild.id), 2)]
 
@@ -504,18 +518,32 @@ async def test_subscribe_reaches_the_command_layer(
         fake: FakeDiscord, admin_guild: FakeGuild, discord_bot: DiscordBot,
         handler: CannedCommandHandler) -> None:
     role = fake.role_id(admin_guild, "gpu-fans")
-    who = member(roles=(role,))
+    who = member(roles=(role,), permissions=MEMBER_PERMISSIONS | MANAGE_GUILD)
     (answer,) = await invoke(fake, admin_guild, who, ["vigie", "subscribe"],
-                             {"target": 'gpu AND "h100 sxm"', "mention": role})
+                             {"target": 'gpu  AND "h100 sxm"', "mention": role,
+                              "limit": "10/h", "tz": "Europe/Paris"})
     ((caller, line),) = handler.calls
-    assert line == f'subscribe "gpu AND \\"h100 sxm\\"" --mention {role}'
+    # The query goes in as typed (its quotes count); values are quoted words.
+    assert line == f'subscribe gpu AND "h100 sxm" --limit 10/h --tz Europe/Paris --mention {role}'
     channel = admin_guild.channel_ids[0]
     assert caller == Caller(platform="discord", workspace=admin_guild.id, channel=channel,
-                            user=who.user_id, user_name="Bob", is_platform_admin=False,
+                            user=who.user_id, user_name="Bob", is_platform_admin=True,
                             roles=(role,), destination=f"discord:{channel}")
-    assert answer.type == 4 and not answer.ephemeral
+    # subscribe is an admin command: its answer is private, like the command layer's.
+    assert answer.type == 4 and answer.ephemeral
     assert answer.data["content"] == escape("ok: " + line)  # feed-safe, as shown
     assert answer.data["allowed_mentions"] == {"parse": []}
+
+
+@pytest.mark.parametrize("path", [["vigie", "subscribe"], ["vigie", "unsubscribe"]])
+async def test_subscribe_and_unsubscribe_are_refused_to_members(
+        fake: FakeDiscord, admin_guild: FakeGuild, discord_bot: DiscordBot,
+        handler: CannedCommandHandler, path: list[str]) -> None:
+    (answer,) = await invoke(fake, admin_guild, member(), path, {"target": "gpu"})
+    assert handler.calls == []  # refused before the command layer
+    assert answer.ephemeral
+    assert answer.data["content"].startswith(f"/vigie {path[1]} is for Vigie admins")
+    assert "Nothing was changed" in answer.data["content"]
 
 
 async def test_admin_subcommand_for_a_server_manager(
@@ -573,11 +601,11 @@ async def test_recent_answers_with_embeds_over_several_messages(
 async def test_errors_from_the_command_layer_are_private(
         fake: FakeDiscord, admin_guild: FakeGuild, discord_bot: DiscordBot,
         handler: CannedCommandHandler) -> None:
-    handler.replies["unsubscribe"] = Reply.error("No subscription 'nope' in this channel.")
-    (answer,) = await invoke(fake, admin_guild, member(), ["vigie", "unsubscribe"],
+    handler.replies["recent"] = Reply.error("No topic 'nope' in this workspace.")
+    (answer,) = await invoke(fake, admin_guild, member(), ["vigie", "recent"],
                              {"target": "nope"})
     assert answer.ephemeral
-    assert answer.data["content"] == "No subscription 'nope' in this channel."
+    assert answer.data["content"] == "No topic 'nope' in this workspace."
 
 
 async def test_unexpected_exceptions_get_an_apology_and_a_log(
@@ -620,16 +648,26 @@ async def test_autocomplete_asks_the_command_layer(
     assert handler.calls == []
 
 
-def test_command_lines_quote_like_a_shell() -> None:
+def test_command_lines_quote_for_the_command_layer() -> None:
     assert quote("gpu") == "gpu"
+    assert quote("l'IA") == "l'IA"
+    assert quote("#3") == "#3"
     assert quote("h100 sxm") == '"h100 sxm"'
-    assert quote('say "hi"') == '"say \\"hi\\""'
-    assert quote("l'IA") == '"l\'IA"'
+    assert quote('say "hi"') == '«say "hi"»'
+    assert quote("--limit") == '"--limit"'
     assert quote("") == '""'
     assert quote("a\nb") == '"a b"'
-    import shlex
-    for arg in ("h100 sxm", 'a "b" c', "l'IA", "back\\slash", "gpu*"):
-        assert shlex.split(f"search {quote(arg)}") == ["search", arg]
+    for arg in ("h100 sxm", 'a "b" c', "l'IA", "back\\slash", "gpu*", '"»"»', "«x» “y” „z“",
+                "--hours", "-crypto", " "):
+        (token,) = tokenize(quote(arg))
+        assert token.value == arg
+
+
+@given(st.text(alphabet=st.sampled_from('ab "»«“”„-\'\\\t#'), max_size=30))
+def test_any_value_reads_back_as_one_word(arg: str) -> None:
+    (token,) = tokenize(quote(arg))
+    assert token.value == arg
+    assert not token.raw.startswith("--")  # never read as an option
 
 
 async def test_start_discord_runs_until_stopped(

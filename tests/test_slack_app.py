@@ -123,6 +123,48 @@ async def test_socket_mode_command_reaches_the_handler(fake: FakeSlack) -> None:
     assert fake.calls_to("apps.connections.open")[0].token == APP_TOKEN
 
 
+async def test_command_text_is_unescaped(fake: FakeSlack) -> None:
+    # Slack sends "&", "<" and ">" escaped in a slash command's text.
+    handler = CannedCommandHandler()
+    app = await running(socket_settings(fake), handler)
+    try:
+        await fake.send_slash_command("search AT&amp;T &lt;GPU&gt; &amp;lt; ")
+        await fake.wait_responses(1)
+    finally:
+        await app.close()
+    assert [text for _, text in handler.calls] == ["search AT&T <GPU> &lt;"]
+
+
+@pytest.mark.parametrize("mode", ["socket", "http"])
+async def test_oauth_environment_does_not_take_over(
+    mode: str, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # With both set, bolt alone would switch to OAuth mode, drop the bot token
+    # and answer no command.
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1111.2222")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "0123456789abcdef")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    handler = CannedCommandHandler()
+    settings = socket_settings(fake) if mode == "socket" else http_settings(fake)
+    app = await running(settings, handler)
+    try:
+        if mode == "socket":
+            await fake.send_slash_command("status", user_id="U0MEMBER")
+        else:
+            body = fake.form_body(fake.slash_command("status", user_id="U0MEMBER"))
+            status, _ = await post(app, body, sign_request(SIGNING_SECRET, body))
+            assert status == 200
+        [response] = await fake.wait_responses(1)
+    finally:
+        await app.close()
+    assert [text for _, text in handler.calls] == ["status"]
+    assert response.error is None and response.payload["blocks"][0]["type"] == "section"
+    assert "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set" in caplog.text
+    # Bolt's notes about what Vigie does on purpose are not shown as warnings.
+    assert "will be ignored" not in caplog.text and "will be unused" not in caplog.text
+
+
 async def test_non_admin_is_refused_ephemerally(fake: FakeSlack) -> None:
     handler = CannedCommandHandler()
     app = await running(socket_settings(fake), handler)
@@ -235,11 +277,12 @@ async def test_app_home_lists_subscriptions_and_health(fake: FakeSlack) -> None:
         await wait_for(lambda: bool(fake.home_views.get("U0MEMBER")))
     finally:
         await app.close()
-    assert [text for _, text in handler.calls] == ["list", "status"]
+    assert [text for _, text in handler.calls] == ["status", "topics"]
     assert handler.calls[0][0].is_platform_admin is False
     [view] = fake.home_views["U0MEMBER"]
     kinds = [b["type"] for b in view["blocks"]]
-    assert kinds == ["header", "divider", "section", "divider", "section"]
+    assert kinds == ["header", "section", "divider", "section", "divider", "section"]
+    assert "type `/vigie list` in a channel" in view["blocks"][1]["text"]["text"]
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -337,6 +380,56 @@ async def test_start_slack_runs_until_stopped(fake: FakeSlack) -> None:
     assert status == 200 and handler.calls[0][1] == "recent"
     with pytest.raises(aiohttp.ClientConnectionError):
         await attempt()
+
+
+async def test_start_slack_retries_while_slack_is_unavailable(
+    fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = Config(path="t.toml", adapters={"slack": {
+        "bot_token": BOT_TOKEN, "app_token": APP_TOKEN, "api_base": fake.api_base}})
+    fake.fail_next("apps.connections.open", "internal_error", status=503, count=2)
+    handler = CannedCommandHandler()
+    stop = asyncio.Event()
+    task = asyncio.create_task(start_slack(config, handler, stop, first_retry=0.01))
+    try:
+        await fake.wait_connected(10)
+        await fake.send_slash_command("status")
+        await fake.wait_responses(1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert len(fake.calls_to("apps.connections.open")) == 3
+    assert caplog.text.count("Slack: cannot connect (HTTP 503, internal_error)") == 2
+    assert [text for _, text in handler.calls] == ["status"]
+
+
+async def test_start_slack_stops_while_waiting_for_slack(
+    caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens there: every attempt fails to connect.
+    config = Config(path="t.toml", adapters={"slack": {
+        "bot_token": BOT_TOKEN, "app_token": APP_TOKEN,
+        "api_base": f"http://127.0.0.1:{free_port()}/api/"}})
+    stop = asyncio.Event()
+    task = asyncio.create_task(start_slack(config, CannedCommandHandler(), stop,
+                                           first_retry=0.01))
+    await wait_for(lambda: caplog.text.count("Slack: cannot connect") >= 2)
+    stop.set()
+    await asyncio.wait_for(task, 10)  # returns, no exception
+    assert "trying again in 0.02s" in caplog.text  # the wait doubles
+
+
+async def test_http_port_in_use_is_a_config_error(fake: FakeSlack) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app = SlackApp(http_settings(fake), CannedCommandHandler(), host="127.0.0.1",
+                       port=port)
+        with pytest.raises(ConfigError) as info:
+            await app.start()
+    [(key, message)] = info.value.problems
+    assert key == "slack.http_port" and message.startswith(f"cannot listen on port {port} (")
 
 
 def test_start_needs_a_usable_table() -> None:

@@ -275,6 +275,25 @@ def test_reply_blocks() -> None:
     assert "Found 2 items &lt;!channel&gt;" in payload["text"]
 
 
+def test_reply_code_spans_become_inline_code() -> None:
+    # The command layer writes `subscribe gpu`; on Slack that is inline code.
+    text = "only admins can use `subscribe`: try `list <!here> *x*` or `help`, GPU"
+    start = text.index("GPU")
+    payload = render_reply(Reply((
+        Text(text, emphasis=((start, start + 3), (text.index("list"), text.index("list") + 4))),
+        Fields((("sources", "`test` shows what a feed would match"),)),
+    )))
+    assert_valid(payload)
+    assert mentions(payload) == []
+    assert section_text(payload) == (
+        "only admins can use `subscribe`: try `list &lt;!here&gt; *x*` or `help`, *GPU*")
+    assert payload["blocks"][1]["fields"][0]["text"] == (
+        "*sources*\n`test` shows what a feed would match")
+    # An unpaired backtick stays inert; feed text (alerts) never gets code.
+    assert section_text(render_reply(Reply((Text("a ` b"),)))) == "a \u02cb b"
+    assert "`" not in section_text(render_alert(make_alert(lead="run `rm -rf` now")))
+
+
 def test_long_reply_text_is_split_not_lost() -> None:
     words = [f"w{i}&" for i in range(2000)]
     text = " ".join(words)

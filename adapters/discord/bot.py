@@ -1,19 +1,25 @@
 """The gateway bot: Vigie's commands as Discord slash commands.
 
 Every subcommand maps one to one onto a command of the command layer: the bot
-rebuilds the command line in the Slack grammar from the typed options
+rebuilds the command line in the command layer's grammar
+(:data:`bot.commands._help.COMMAND_HELP`) from the typed options
 (``/vigie-admin keywords add topic:gpu phrase:"h100 sxm"`` →
 ``keywords add gpu "h100 sxm"``), hands it to
 :meth:`bot.chat.CommandHandler.handle` with a :class:`bot.chat.Caller`, and
-renders the neutral reply as Discord messages.
+renders the neutral reply as Discord messages. Queries (``subscribe``,
+``recent``, ``search``) go into the line as typed, so their quotes and
+operators mean what they mean on Slack; every other value is quoted so that
+the command layer reads it back as exactly one word.
 
 Discord honours ``default_member_permissions`` on top-level commands only
-(discord.py ignores ``default_permissions`` on subcommands), so the admin
+(discord.py ignores ``default_permissions`` on subcommands), so most admin
 subcommands live under their own top-level command, ``/vigie-admin``, which
-Discord shows only to members with Manage Server by default. That setting
-is a display default a server can change, not a check: the bot checks every
-admin subcommand itself (Manage Server, or a configured admin role or user),
-and the command layer checks again.
+Discord shows only to members with Manage Server by default. ``subscribe``
+and ``unsubscribe`` are admin-only too but stay under ``/vigie``, beside
+``list`` and ``recent``, where a channel's members look for them. Neither
+placement is a check: the bot checks every admin subcommand itself (Manage
+Server, or a configured admin role or user), and the command layer checks
+again.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,11 +51,12 @@ log = logging.getLogger(__name__)
 DEFER_AFTER = 2.0
 
 APOLOGY = "Sorry, something went wrong on Vigie's side. The error was logged; please try again."
-NOT_ADMIN = ("This command is for Vigie admins: members with the Manage Server permission, "
-             "or a role or user listed in the bot's configuration.")
+NOT_ADMIN = ("/{command} is for Vigie admins: members with the Manage Server permission, "
+             "or a role or user listed as admin in Vigie's configuration. Nothing was changed.")
 NOT_IN_GUILD = "Vigie's commands work in a server channel."
 
-_SPECIAL_RE = re.compile(r"[\s\"'\\]")
+# The command layer's tokenizer opens a quoted phrase at any of these.
+_OPENING_QUOTES = frozenset('"“”«„')
 
 
 # -- the grammar ------------------------------------------------------------------------
@@ -62,7 +68,7 @@ class Option:
 
     name: str
     description: str
-    #: The option's Python type for discord.py: str, int, or discord.Role.
+    #: The option's Python type for discord.py: str, int, bool (a flag) or discord.Role.
     kind: Any = str
     required: bool = True
     #: A flag such as "--hours": written as ``--hours 24``; None: positional.
@@ -72,6 +78,9 @@ class Option:
     #: Bounds of an integer option.
     min_value: int | None = None
     max_value: int | None = None
+    #: Written into the line as typed (a query: its quotes and operators count),
+    #: instead of quoted as one word.
+    raw: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,36 +91,63 @@ class Subcommand:
     path: tuple[str, ...]
     description: str
     options: tuple[Option, ...] = ()
+    #: Only Vigie admins may run it: the bot refuses others before the command layer.
     admin: bool = False
+    #: An admin subcommand listed under ``/vigie`` rather than ``/vigie-admin``.
+    public: bool = False
+
+    @property
+    def group(self) -> str:
+        """The top-level command it lives under."""
+        return "vigie-admin" if self.admin and not self.public else "vigie"
+
+    @property
+    def name(self) -> str:
+        """``vigie subscribe``, ``vigie-admin sources add`` …"""
+        return " ".join((self.group, *self.path))
 
 
 _HOURS = Option("hours", "How far back to look, in hours (default 24)", int, False, "--hours",
                 min_value=1, max_value=24 * 30)
 _LIMIT = Option("limit", "How many items at most (default 5)", int, False, "--limit",
-                min_value=1, max_value=50)
+                min_value=1, max_value=25)
 _TOPIC = Option("topic", "Topic id", complete="topic")
 _PHRASE = Option("phrase", "A keyword or phrase; end with * for a prefix (gpu*)")
-_SUBSCRIPTION = Option("subscription", "Subscription id (see /vigie list)",
+_SUBSCRIPTION = Option("subscription", "Subscription id, e.g. #3 (see /vigie list)",
                        complete="subscription")
+_TZ = Option("tz", "Time zone of the times, e.g. Europe/Paris (default UTC)", required=False,
+             flag="--tz")
 
-#: Every subcommand, in the order Discord lists them.
+#: Every subcommand, in the order Discord lists them; each builds a line of the
+#: command layer's grammar (bot/commands/_help.py).
 COMMANDS: tuple[Subcommand, ...] = (
-    Subcommand(("subscribe",), "Send this channel alerts for a topic or a query", (
-        Option("target", "A topic id, or a query such as: gpu AND (nvidia OR amd)",
-               complete="topic"),
+    Subcommand(("subscribe",), "Send this channel alerts for a topic or a query (admins)", (
+        Option("target", 'A topic id, or a query such as: "IA générative" OR (GPU Nvidia) '
+                         "-crypto", complete="topic", raw=True),
+        Option("limit", "At most N alerts per period, e.g. 10/h", required=False,
+               flag="--limit"),
+        Option("digest", "Group alerts: hourly, or daily@08:30", required=False,
+               flag="--digest"),
+        Option("quiet", "Hold alerts during quiet hours, e.g. 22:00-07:00", required=False,
+               flag="--quiet"),
+        _TZ,
         Option("mention", "A role to ping with each alert", discord.Role, False, "--mention"),
+    ), admin=True, public=True),
+    Subcommand(("unsubscribe",), "Stop a subscription of this channel (admins)", (
+        Option("target", "Topic id, or subscription id such as #3",
+               complete="subscription"),
+    ), admin=True, public=True),
+    Subcommand(("list",), "This channel's subscriptions", (
+        Option("all", "Every channel of this server (admins)", bool, False, "--all"),
     )),
-    Subcommand(("unsubscribe",), "Stop a subscription of this channel", (
-        Option("target", "Topic id or subscription id", complete="subscription"),
-    )),
-    Subcommand(("list",), "This channel's subscriptions"),
     Subcommand(("recent",), "The latest matched items", (
         Option("target", "A topic id or a query (default: this channel's subscriptions)",
-               required=False, complete="topic"),
+               required=False, complete="topic", raw=True),
         _HOURS, _LIMIT,
     )),
     Subcommand(("search",), "Search every stored item", (
-        Option("query", "Words to find; accents and case do not matter"), _HOURS, _LIMIT,
+        Option("query", "Words to find; accents and case do not matter", raw=True),
+        _HOURS, _LIMIT,
     )),
     Subcommand(("topics",), "Every topic with its keywords"),
     Subcommand(("status",), "Sources, last poll, items today, pending deliveries"),
@@ -135,6 +171,8 @@ COMMANDS: tuple[Subcommand, ...] = (
     Subcommand(("sources", "add"), "Watch a new feed (or a site's feed)", (
         Option("url", "Feed or site URL (http or https)"),
         Option("name", "A short name for it", required=False),
+        Option("interval", "How often to poll it, e.g. 10m (default), 1h; at least 10s",
+               required=False, flag="--interval"),
     ), admin=True),
     Subcommand(("sources", "remove"), "Stop watching a source", (
         Option("source", "Source name", complete="source"),
@@ -144,15 +182,21 @@ COMMANDS: tuple[Subcommand, ...] = (
         Option("source", "Source name or feed URL", complete="source"),
     ), admin=True),
     Subcommand(("digest",), "Group a subscription's alerts into a digest", (
-        _SUBSCRIPTION, Option("schedule", "e.g. daily 09:00, hourly, or off"),
+        _SUBSCRIPTION, Option("schedule", "hourly, daily@08:30, or off"), _TZ,
     ), admin=True),
     Subcommand(("quiet",), "Quiet hours of a subscription", (
-        _SUBSCRIPTION, Option("hours", "e.g. 22:00-07:00, or off"),
+        _SUBSCRIPTION, Option("window", "e.g. 22:00-07:00, or off"), _TZ,
     ), admin=True),
     Subcommand(("limit",), "Rate limit of a subscription", (
-        _SUBSCRIPTION, Option("rate", "e.g. 10/h, or off"),
+        _SUBSCRIPTION, Option("rate", "e.g. 10/h, 3/10m, or off"),
     ), admin=True),
-    Subcommand(("audit",), "Who changed what, and when", (_LIMIT,), admin=True),
+    Subcommand(("resume",), "Resume a subscription paused after a delivery failure", (
+        _SUBSCRIPTION,
+    ), admin=True),
+    Subcommand(("audit",), "Who changed what, and when", (
+        Option("limit", "How many changes at most (default 10)", int, False, "--limit",
+               min_value=1, max_value=100),
+    ), admin=True),
 )
 
 _GROUP_DESCRIPTIONS = {
@@ -162,25 +206,54 @@ _GROUP_DESCRIPTIONS = {
 
 
 def quote(arg: str) -> str:
-    """One argument of a command line, quoted when it has spaces or quotes (shlex rules)."""
-    arg = " ".join(arg.split()) if "\n" in arg or "\r" in arg else arg
-    if arg and not _SPECIAL_RE.search(arg):
+    """``arg`` as one word of a command line: the command layer's tokenizer
+    (:func:`bot.commands._grammar.tokenize`) reads it back as exactly ``arg``.
+
+    Plain words stay as they are. Anything else is put in quotes: ``"…"``, or
+    ``«…»`` around a stretch containing a ``"`` (the tokenizer has no escapes,
+    but joins adjacent quoted stretches into one word). A word starting with
+    ``--`` is quoted too, so a value never reads as an option. Line breaks
+    become spaces.
+    """
+    if "\n" in arg or "\r" in arg:
+        arg = " ".join(arg.split())
+    if arg and not arg.startswith("--") and not any(
+            c.isspace() or c in _OPENING_QUOTES for c in arg):
         return arg
-    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    parts: list[str] = []
+    chunk = ""
+    for ch in arg:
+        # A stretch may hold one of the two closing quotes, not both.
+        if (ch == '"' and "»" in chunk) or (ch == "»" and '"' in chunk):
+            parts.append(_enclose(chunk))
+            chunk = ""
+        chunk += ch
+    parts.append(_enclose(chunk))
+    return "".join(parts)
+
+
+def _enclose(chunk: str) -> str:
+    return f"«{chunk}»" if '"' in chunk else f'"{chunk}"'
 
 
 def command_line(spec: Subcommand, values: Mapping[str, Any]) -> str:
-    """The Slack-grammar line for ``spec`` with the option ``values`` Discord sent."""
+    """The command layer's line for ``spec`` with the option ``values`` Discord sent."""
     words = list(spec.path)
     for opt in spec.options:
         value = values.get(opt.name)
         if value is None:
             continue
+        if opt.kind is bool:  # a flag: present or not
+            if value and opt.flag:
+                words.append(opt.flag)
+            continue
         text = str(value.id) if isinstance(value, discord.Role | discord.Object) else str(value)
-        if opt.flag:
-            words += [opt.flag, quote(text)]
-        else:
-            words.append(quote(text))
+        if opt.raw:
+            text = " ".join(text.split())
+            if not text:
+                continue
+        word = text if opt.raw else quote(text)
+        words += [opt.flag, word] if opt.flag else [word]
     return " ".join(words)
 
 
@@ -212,6 +285,8 @@ class DiscordBot(discord.Client):
 
     def __init__(self, settings: DiscordSettings, handler: CommandHandler, *,
                  guild_ready_timeout: float = 2.0, defer_after: float = DEFER_AFTER) -> None:
+        # Vigie never joins voice: missing voice libraries deserve no warning.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         # No privileged intent: slash commands need none, only the guild list.
         intents = discord.Intents.none()
         intents.guilds = True
@@ -232,7 +307,7 @@ class DiscordBot(discord.Client):
             guild_only=True, default_permissions=discord.Permissions(manage_guild=True))
         subgroups: dict[tuple[str, str], app_commands.Group] = {}
         for spec in COMMANDS:
-            parent = self.admin_group if spec.admin else self.user_group
+            parent = self.admin_group if spec.group == "vigie-admin" else self.user_group
             for name in spec.path[:-1]:
                 key = (parent.name, name)
                 if key not in subgroups:
@@ -321,9 +396,9 @@ class DiscordBot(discord.Client):
             await self.answer(interaction, Reply.error(NOT_IN_GUILD))
             return
         if spec.admin and not self.is_admin(caller):
-            log.info("discord: refused /vigie-admin %s to user %s in guild %s",
-                     " ".join(spec.path), caller.user, caller.workspace)
-            await self.answer(interaction, Reply.error(NOT_ADMIN))
+            log.info("discord: refused /%s to user %s in guild %s", spec.name, caller.user,
+                     caller.workspace)
+            await self.answer(interaction, Reply.error(NOT_ADMIN.format(command=spec.name)))
             return
         line = command_line(spec, values)
         task = asyncio.ensure_future(self.handler.handle(caller, line))

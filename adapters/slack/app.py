@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -32,6 +33,10 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.logger import messages as bolt_messages
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -42,7 +47,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chat import Caller, CommandHandler
 from bot.config import Config
 from bot.exceptions import ConfigError
-from bot.replies import Heading, Reply
+from bot.replies import Heading, Reply, Text
 
 from ._settings import SlackSettings, settings_problems
 from .destination import error_code
@@ -56,8 +61,12 @@ COMMAND = "/vigie"
 EVENTS_PATH = "/slack/events"
 #: How long a users.info answer (admin or not) is trusted.
 ADMIN_CACHE_SECONDS = 300.0
-#: Command lines whose replies make up the App Home tab.
-HOME_COMMANDS = ("list", "status")
+#: Command lines whose replies make up the App Home tab; admins also see every
+#: subscription of the workspace (`list --all` names channels, so only for them).
+HOME_COMMANDS = ("status", "topics")
+HOME_ADMIN_COMMANDS = ("list --all",)
+HOME_NOTE = ("Subscriptions belong to channels: type `/vigie list` in a channel to see its "
+             "own, and `/vigie help` for every command.")
 #: Block Kit's limit for a Home tab view.
 MAX_HOME_BLOCKS = 100
 
@@ -66,6 +75,73 @@ _AUTH_ERRORS = frozenset({
     "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
     "not_allowed_token_type",
 })
+
+
+#: Bolt's own log, minus its start-up notes about choices Vigie makes on
+#: purpose (a prepared client; a single workspace even when OAuth variables
+#: are set), which would read as problems to an operator.
+_bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+_EXPECTED_BOLT_NOTES = frozenset({
+    bolt_messages.warning_client_prioritized_and_token_skipped(),
+    bolt_messages.warning_token_skipped(),
+    bolt_messages.info_default_oauth_settings_loaded(),
+})
+
+
+class _QuietBolt(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in _EXPECTED_BOLT_NOTES
+
+
+_bolt_log.addFilter(_QuietBolt())
+
+#: With both set, slack-bolt switches to OAuth (multi-workspace) mode and
+#: ignores the bot token, so no command would be answered.
+OAUTH_ENV = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+
+
+class SingleWorkspace(AsyncAuthorize):
+    """Authorises every request with the configured bot token.
+
+    Used instead of bolt's OAuth installation store when ``SLACK_CLIENT_ID``
+    and ``SLACK_CLIENT_SECRET`` are in the environment: Vigie serves the one
+    workspace its bot token belongs to.
+    """
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._result: AuthorizeResult | None = None
+
+    async def __call__(
+        self, *, context: AsyncBoltContext, enterprise_id: str | None, team_id: str | None,
+        user_id: str | None, actor_enterprise_id: str | None = None,
+        actor_team_id: str | None = None, actor_user_id: str | None = None,
+    ) -> AuthorizeResult:
+        if self._result is None:
+            response = await self.client.auth_test()
+            self._result = AuthorizeResult.from_auth_test_response(
+                auth_test_response=response, bot_token=self.client.token)
+        return self._result
+
+
+#: First wait before connecting again when Slack is unreachable at start
+#: (doubled each time, up to :data:`MAX_START_RETRY`).
+START_RETRY = 1.0
+MAX_START_RETRY = 60.0
+
+
+class SlackUnavailableError(Exception):
+    """Slack could not be reached at start (network, 5xx, 429): worth retrying."""
+
+
+def command_text(text: object) -> str:
+    """The command line typed after ``/vigie``, as the user typed it.
+
+    Slack escapes ``&``, ``<`` and ``>`` in a slash command's text
+    (``AT&amp;T``); the command layer wants the characters themselves.
+    """
+    raw = text if isinstance(text, str) else ""
+    return raw.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
 class SlackApp:
@@ -94,12 +170,18 @@ class SlackApp:
             retry_handlers=[AsyncConnectionErrorRetryHandler(),
                             AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
         )
+        # Bolt's own test: set at all, even empty.
+        oauth_env = all(os.environ.get(k) is not None for k in OAUTH_ENV)
+        if oauth_env:
+            log.warning("Slack: %s are set in the environment; Vigie ignores them and "
+                        "serves the workspace of [slack] bot_token", " and ".join(OAUTH_ENV))
         self.app = AsyncApp(
-            client=self.client, name="vigie",
+            client=self.client, name="vigie", logger=_bolt_log,
             # Socket Mode requests are not signed; bolt skips the check for them.
             signing_secret=settings.signing_secret or "",
             request_verification_enabled=True,
             process_before_response=False,
+            authorize=SingleWorkspace(self.client) if oauth_env else None,
         )
         self.app.command(COMMAND)(self._on_command)
         if settings.app_home:
@@ -130,7 +212,9 @@ class SlackApp:
     async def start(self) -> None:
         """Check the bot token, then connect (Socket Mode) or listen (HTTP mode).
 
-        Raises :class:`ConfigError` when Slack rejects a token.
+        Raises :class:`ConfigError` when Slack rejects a token or the port
+        cannot be listened on, and :class:`SlackUnavailableError` when Slack
+        cannot be reached (the app is left closed, ready to start again).
         """
         await self._check_token(self.client, "bot_token")
         if self.settings.mode == "socket":
@@ -142,14 +226,20 @@ class SlackApp:
                 # Fetch the websocket URL here so that a bad app token fails
                 # loudly instead of being retried forever by the client.
                 self._socket.client.wss_uri = await self._socket.client.issue_new_wss_url()
+                await self._socket.connect_async()  # type: ignore[no-untyped-call]
             except SlackApiError as e:
-                await self._socket.close_async()  # type: ignore[no-untyped-call]
-                self._socket = None
+                await self.close()
+                code = error_code(e.response.get("error"))
+                if e.response.status_code == 429 or e.response.status_code >= 500:
+                    raise SlackUnavailableError(
+                        f"HTTP {e.response.status_code}, {code}") from None
                 raise ConfigError("<slack>", [(
                     "slack.app_token",
-                    f"Slack rejected it ({error_code(e.response.get('error'))}); "
-                    "it needs the connections:write scope")]) from None
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+                    f"Slack rejected it ({code}); it needs the connections:write scope")]
+                ) from None
+            except (aiohttp.ClientError, TimeoutError, OSError) as e:
+                await self.close()
+                raise SlackUnavailableError(type(e).__name__) from None
             log.info("Slack: connected in Socket Mode")
         else:
             web_app = web.Application()
@@ -157,7 +247,14 @@ class SlackApp:
             self._runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
             await self._runner.setup()
             site = web.TCPSite(self._runner, self.host, self.port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as e:
+                await self.close()
+                raise ConfigError("<slack>", [(
+                    "slack.http_port",
+                    f"cannot listen on port {self.port} ({e.strerror or type(e).__name__})")]
+                ) from None
             self.port = int(self._runner.addresses[0][1])
             log.info("Slack: listening for HTTP requests on port %d at %s", self.port, EVENTS_PATH)
 
@@ -244,7 +341,7 @@ class SlackApp:
                           respond: AsyncRespond) -> None:
         await ack()  # first, always: Slack shows an error after 3 seconds without it
         caller = await self.caller(body)
-        reply = await self._run(caller, str(body.get("text") or "").strip())
+        reply = await self._run(caller, command_text(body.get("text")))
         payload = render_reply(reply)
         try:
             response = await respond(
@@ -271,8 +368,9 @@ class SlackApp:
             or await self.is_workspace_admin(team, user),
             destination=f"slack:{channel}",
         )
-        blocks: list[JSON] = reply_blocks(Reply((Heading("Vigie"),)))
-        for line in HOME_COMMANDS:
+        blocks: list[JSON] = reply_blocks(Reply((Heading("Vigie"), Text(HOME_NOTE))))
+        lines = HOME_COMMANDS + (HOME_ADMIN_COMMANDS if caller.is_platform_admin else ())
+        for line in lines:
             blocks += [{"type": "divider"}, *reply_blocks(await self._run(caller, line))]
         if len(blocks) > MAX_HOME_BLOCKS:
             blocks = blocks[:MAX_HOME_BLOCKS]
@@ -282,15 +380,30 @@ class SlackApp:
             log.warning("Slack: views.publish failed (%s)", error_code(e.response.get("error")))
 
 
-async def start_slack(config: Config, handler: CommandHandler, stop: asyncio.Event,
-                      **kw: Any) -> None:
+async def start_slack(config: Config, handler: CommandHandler, stop: asyncio.Event, *,
+                      first_retry: float = START_RETRY, **kw: Any) -> None:
     """Serve ``/vigie`` until ``stop`` is set (for ``vigie run``).
 
-    Raises :class:`ConfigError` for an unusable ``[slack]`` table or a token
-    Slack rejects. ``kw`` goes to :class:`SlackApp` (``host``, ``port``).
+    While Slack cannot be reached, connecting is tried again, waiting
+    ``first_retry`` seconds, then twice as long each time (at most a minute).
+
+    Raises :class:`ConfigError` for an unusable ``[slack]`` table, a token
+    Slack rejects or a port in use. ``kw`` goes to :class:`SlackApp`
+    (``host``, ``port``).
     """
     app = SlackApp.from_config(config, handler, **kw)
-    await app.start()
+    delay = first_retry
+    while True:
+        try:
+            await app.start()
+            break
+        except SlackUnavailableError as e:
+            log.warning("Slack: cannot connect (%s); trying again in %gs", e, delay)
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return
+        except TimeoutError:
+            delay = min(delay * 2, MAX_START_RETRY)
     try:
         await stop.wait()
     finally:

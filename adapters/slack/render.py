@@ -6,7 +6,9 @@ Feed text is untrusted. Everything that reaches a ``mrkdwn`` text goes through
 formatting characters with look-alikes (so only the emphasis Vigie adds is
 bold), and defuses bare ``@channel`` / ``@here`` / ``@everyone``. Text
 objects are sent ``verbatim`` so Slack does not auto-link or auto-mention
-either. Links are made only from http(s) URLs.
+either. Links are made only from http(s) URLs. The text of command replies
+goes through :func:`reply_mrkdwn`, the same plus `backquoted` spans as inline
+code (the command layer's own markup); feed text never gets code.
 
 Limits (Block Kit's, as Slack enforces them) are respected by cutting text at
 word boundaries with :func:`adapters._text.truncate`; the escaped length is
@@ -152,6 +154,37 @@ def mrkdwn(text: str, emphasis: Sequence[Span] = ()) -> str:
     return "".join(out)
 
 
+# `code` in a command's reply (the command layer writes `subscribe gpu`): shown
+# as Slack inline code. Never used on feed text, where backticks stay inert.
+_CODE_SPAN_RE = re.compile(r"`([^`\n]{1,300})`")
+
+
+def reply_mrkdwn(text: str, emphasis: Sequence[Span] = ()) -> str:
+    """:func:`mrkdwn` for the text of a command's reply: the same escaping,
+    plus `backquoted` spans as inline code.
+
+    The code's content is escaped (``&``, ``<``, ``>``) and cannot contain a
+    backtick, so it cannot end the code early or form a mention; Slack shows
+    formatting characters inside code literally. Emphasis inside code is dropped.
+    """
+    out: list[str] = []
+    pos = 0
+
+    def plain(start: int, end: int) -> str:
+        spans = [(max(s, start) - start, min(e, end) - start) for s, e in emphasis
+                 if isinstance(s, int) and isinstance(e, int) and s < end and e > start]
+        return mrkdwn(text[start:end], spans)
+
+    for m in _CODE_SPAN_RE.finditer(text):
+        inner = clean(m.group(1))
+        if not inner.strip():
+            continue
+        out += [plain(pos, m.start()), "`", escape(_BROADCAST_RE.sub("@\u2060", inner)), "`"]
+        pos = m.end()
+    out.append(plain(pos, len(text)))
+    return "".join(out)
+
+
 _EDGE_RE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]*")
 
 
@@ -235,11 +268,14 @@ def safe_url(url: str | None, *, limit: int = LINK_URL_LIMIT) -> str | None:
     if ":" in ascii_host:  # an IPv6 literal keeps its brackets
         ascii_host = f"[{ascii_host}]"
     netloc = ascii_host if port is None else f"{ascii_host}:{port}"
-    rebuilt = urlunsplit((
-        parts.scheme.lower(), netloc,
-        quote(parts.path, safe=_URL_SAFE), quote(parts.query, safe=_URL_SAFE),
-        quote(parts.fragment, safe=_URL_SAFE),
-    ))
+    try:
+        rebuilt = urlunsplit((
+            parts.scheme.lower(), netloc,
+            quote(parts.path, safe=_URL_SAFE), quote(parts.query, safe=_URL_SAFE),
+            quote(parts.fragment, safe=_URL_SAFE),
+        ))
+    except UnicodeError:  # lone surrogates cannot be percent-encoded: not a usable URL
+        return None
     encoded = escape(rebuilt)
     return encoded if len(encoded) <= limit else None
 
@@ -381,7 +417,7 @@ def _text_blocks(block: Text) -> list[JSON]:
     def render(start: int, end: int) -> str:
         spans = clip_spans(tuple((s - start, e - start) for s, e in block.emphasis
                                  if e > start), end - start)
-        return mrkdwn(text[start:end], tuple((max(0, s), e) for s, e in spans))
+        return reply_mrkdwn(text[start:end], tuple((max(0, s), e) for s, e in spans))
 
     return [{"type": "section", "text": _text_obj(r)}
             for r in _split(text, SECTION_TEXT_LIMIT, render)]
@@ -406,7 +442,7 @@ def _field_blocks(block: Fields) -> list[JSON]:
     for label, value in block.pairs:
         label_md = fit(one_line(label), 200, lambda s: f"*{_plain_mrkdwn(s)}*") if label else ""
         room = FIELD_TEXT_LIMIT - len(label_md) - 1
-        value_md = fit(clean(value).strip(), room, _plain_mrkdwn) if value.strip() else ""
+        value_md = fit(clean(value).strip(), room, reply_mrkdwn) if value.strip() else ""
         text = "\n".join(x for x in (label_md, value_md) if x)
         if text:
             fields.append(_text_obj(text))

@@ -241,6 +241,11 @@ class ChatStore:
 
     # -- writing (each with its audit entry, in one transaction) --
 
+    async def record(self, entry: AuditEntry) -> None:
+        """Write an audit entry for a change stored elsewhere (resuming a subscription)."""
+        async with self._store._write("cannot write the audit log") as conn:
+            await self._audit(conn, entry)
+
     async def put_topic(self, topic: ChatTopic, entry: AuditEntry) -> None:
         """Create or replace a chat topic."""
         values = dict(

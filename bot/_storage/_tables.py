@@ -18,10 +18,13 @@ __all__ = [
     "PG_ITEMS",
     "UTCDateTime",
     "deliveries",
+    "delivery_lanes",
+    "digests",
     "items",
     "items_fts",
     "metadata",
     "sources",
+    "subscription_state",
 ]
 
 
@@ -123,12 +126,54 @@ deliveries = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
     sa.Column("message_id", sa.Text),
+    # 0003: held for a "digest", "quiet" hours or as "overflow" (until not_before).
+    sa.Column("hold", sa.Text),
+    # 0003: the digest message it was collected into (digests.id).
+    sa.Column("digest_id", sa.Integer),
+    # 0003: rate-limited sends, never counted in attempts.
+    sa.Column("throttled", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("item_id", "destination", name="uq_deliveries_item_destination"),
     sa.CheckConstraint(
         "status IN ('pending', 'sent', 'failed')", name="ck_deliveries_status"
     ),
     sa.Index("ix_deliveries_status_not_before", "status", "not_before"),
+    sa.Index("ix_deliveries_lane", "subscription", "destination", "status"),
     sqlite_autoincrement=True,
+)
+
+#: One row per subscription × destination with deliveries: the unit a worker
+#: claims (with a lease), so that one lane's alerts go out in order.
+delivery_lanes = sa.Table(
+    "delivery_lanes",
+    metadata,
+    sa.Column("subscription", sa.Text, primary_key=True),
+    sa.Column("destination", sa.Text, primary_key=True),
+    sa.Column("claimed_by", sa.Text),
+    sa.Column("claimed_until", UTCDateTime),
+    # Nothing to do before this (a retry's backoff, a hold's end).
+    sa.Column("next_attempt", UTCDateTime),
+)
+
+#: Messages that carry several deliveries (digests, quiet-hours catch-ups,
+#: roll-ups); their members point here with deliveries.digest_id.
+digests = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("subscription", sa.Text, nullable=False),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+#: Paused subscriptions (a row with a reason); no row means active.
+subscription_state = sa.Table(
+    "subscription_state",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("paused_reason", sa.Text),
+    sa.Column("paused_at", UTCDateTime),
 )
 
 #: SQLite: the FTS5 table (rowid = items.id) holding normalised title and body.

@@ -60,7 +60,7 @@ def tokenize(line: str) -> list[Token]:
 class Option:
     """An option a command accepts."""
 
-    #: "int" or "str".
+    #: "int", "str" or "flag" (takes no value).
     kind: str = "str"
     #: Smallest and largest value of an int option.
     minimum: int = 1
@@ -89,6 +89,9 @@ class Parsed:
         assert isinstance(value, int)
         return value
 
+    def flag(self, name: str) -> bool:
+        return name in self.options
+
     def str(self, name: str) -> str | None:
         value = self.options.get(name)
         return None if value is None else str(value)
@@ -109,10 +112,14 @@ def parse_args(tokens: list[Token], spec: Mapping[str, Option]) -> Parsed:
             if name not in spec:
                 known = ", ".join(f"--{k}" for k in spec) or "none"
                 raise CommandError(f"unknown option --{name}", hint=f"options here: {known}")
+            opt = spec[name]
+            if opt.kind == "flag":
+                options[name] = 1
+                i += 1
+                continue
             if i + 1 >= len(tokens):
                 raise CommandError(f"--{name} needs a value")
             raw = tokens[i + 1].value
-            opt = spec[name]
             if opt.kind == "int":
                 if not raw.isdigit() or not opt.minimum <= int(raw) <= opt.maximum:
                     raise CommandError(

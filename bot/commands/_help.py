@@ -29,7 +29,9 @@ COMMAND_HELP: dict[str, CommandHelp] = {
     "unsubscribe": CommandHelp("unsubscribe <topic-id | #subscription>",
                                "stop a subscription of this channel",
                                ("unsubscribe gpu", "unsubscribe #3"), admin=True),
-    "list": CommandHelp("list", "this channel's subscriptions with their options"),
+    "list": CommandHelp("list [--all]", "this channel's subscriptions with their options "
+                        "(--all: every channel of the workspace, admins only)",
+                        ("list", "list --all")),
     "recent": CommandHelp("recent [topic-id | query] [--hours N] [--limit N]",
                           "the latest matched items, newest first (default: this channel's "
                           "subscriptions, 24 h, 5 items)",
@@ -62,6 +64,10 @@ COMMAND_HELP: dict[str, CommandHelp] = {
     "limit": CommandHelp("limit <#subscription> <N/period | off>",
                          "at most N alerts per period; the overflow is rolled into one message",
                          ("limit #3 10/h",), admin=True),
+    "resume": CommandHelp("resume <#subscription | name>",
+                          "resume a subscription Vigie paused after a delivery failed for good "
+                          "(fix the cause first: channel access, token …)", ("resume #3",),
+                          admin=True),
     "audit": CommandHelp("audit [--limit N]", "who changed what, when, in this workspace",
                          admin=True),
     "status": CommandHelp("status", "sources' health, last poll, items today, deliveries"),

@@ -97,7 +97,7 @@ class CommandLayer:
         self._commands: dict[str, _Command] = {
             "help": _Command(self._help, False, {}),
             "topics": _Command(self._topics, False, {}),
-            "list": _Command(self._list, False, {}),
+            "list": _Command(self._list, False, {"all": Option("flag")}),
             "recent": _Command(self._recent, False, _RANGE),
             "search": _Command(self._search, False, _RANGE),
             "status": _Command(self._status, False, {}),
@@ -112,6 +112,7 @@ class CommandLayer:
             "digest": _Command(self._digest, True, {"tz": Option()}),
             "quiet": _Command(self._quiet, True, {"tz": Option()}),
             "limit": _Command(self._limit, True, {}),
+            "resume": _Command(self._resume, True, {}),
             "audit": _Command(self._audit, True, {"limit": Option("int", 1, 100)}),
         }
 
@@ -302,12 +303,33 @@ class CommandLayer:
         return " · ".join(parts)
 
     async def _list(self, caller: Caller, p: Parsed) -> Reply:
-        subs = self._channel_subscriptions(caller, await self._state())
+        state = await self._state()
+        if p.flag("all"):
+            return self._list_workspace(caller, state)
+        subs = self._channel_subscriptions(caller, state)
         if not subs:
             return Reply.text("This channel has no subscriptions. An admin can add one: "
                               "`subscribe gpu`.")
         return Reply((Heading("Subscriptions of this channel"),
                       Fields(tuple((s.label, self._describe_sub(s)) for s in subs))))
+
+    def _list_workspace(self, caller: Caller, state: ChatState) -> Reply:
+        """Every chat subscription of the caller's workspace (admins only: it
+        names channels the caller may not be in)."""
+        if not self.is_admin(caller):
+            raise PermissionDeniedError("list --all")
+        tenant = tenant_of(caller)
+        subs = [s for s in state.subscriptions if s.tenant == tenant]
+        if not subs:
+            return Reply.text("This workspace has no subscriptions made from chat.",
+                              ephemeral=True)
+        pairs = tuple(
+            (f"#{s.id} in {s.channel}", self._describe_sub(_ChannelSub(
+                f"#{s.id}", chat_subscription_name(s.id), (s.topic_id,) if s.topic_id else (),
+                s.query, dict(s.options), False, s.id)))
+            for s in subs)
+        return Reply((Heading("Subscriptions of this workspace"), Fields(pairs)),
+                     ephemeral=True)
 
     async def _find(self, query: Query, since: datetime | None, limit: int
                     ) -> list[tuple[StoredItem, tuple[str, ...]]]:
@@ -418,14 +440,25 @@ class CommandLayer:
         polls = [s.last_poll for _, s in health if s and s.last_poll]
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         today = await self.vigie.store.count_items(since=midnight)
-        counts = await self.vigie.store.delivery_counts()
+        outbox = await self.vigie.store.outbox_summary(failures=0)
+        pending = outbox.waiting + outbox.retrying + outbox.held
         pairs = [
             ("Sources", f"{len(healthy)} healthy, {len(failing)} failing, "
                         f"{len(disabled)} disabled, {len(never)} not polled yet"),
             ("Last poll", max(polls).strftime("%Y-%m-%d %H:%M UTC") if polls else "never"),
             ("Items today", str(today)),
-            ("Deliveries", ", ".join(f"{v} {k}" for k, v in counts.items())),
+            ("Deliveries", f"{pending} pending ({outbox.retrying} retrying, {outbox.held} held), "
+                           f"{outbox.sent} sent, {outbox.failed} failed"),
         ]
+        # Paused subscriptions this caller may see: the channel's own and the workspace's.
+        mine = {s.name: s.label for s in self._channel_subscriptions(caller, await self._state())}
+        tenant = tenant_of(caller)
+        mine.update({chat_subscription_name(s.id): f"#{s.id}"
+                     for s in (await self._state()).subscriptions if s.tenant == tenant})
+        for name, reason in outbox.paused.items():
+            if name in mine:
+                pairs.append((f"⏸ {mine[name]}", f"paused: {reason} — fix it, then "
+                                                  f"`resume {mine[name]}`"))
         for name, s in failing:
             pairs.append((f"✘ {name}", f"{s.consecutive_failures} failures in a row: "
                                        f"{s.last_error or 'unknown error'}"))
@@ -566,6 +599,24 @@ class CommandLayer:
         shown = options.get(name, "off")
         zone = f" ({options['timezone']})" if name != "limit" and "timezone" in options else ""
         return Reply.text(f"{sub.label}: {name} {shown}{zone}.")
+
+    async def _resume(self, caller: Caller, p: Parsed) -> Reply:
+        if len(p.args) != 1:
+            raise CommandError(f"usage: `{COMMAND_HELP['resume'].usage}`")
+        ref = p.args[0].value
+        subs = self._channel_subscriptions(caller, await self._state())
+        m = _SUB_REF_RE.match(ref)
+        sub = next((s for s in subs if (m and s.chat_id == int(m.group(1))) or s.name == ref),
+                   None)
+        if sub is None:
+            raise CommandError(f"this channel has no subscription {_show(ref, 40)!r}",
+                               hint="`list` shows them")
+        paused = await self.vigie.store.paused_subscriptions()
+        if sub.name not in paused:
+            return Reply.text(f"{sub.label} is not paused.")
+        await self.vigie.store.resume_subscription(sub.name)
+        await self._chat.record(self._entry(caller, "resume", sub.label, paused[sub.name], None))
+        return Reply.text(f"Resumed {sub.label}: its held alerts go out now, new ones follow.")
 
     async def _digest(self, caller: Caller, p: Parsed) -> Reply:
         return await self._set_option(caller, p, "digest", parse_digest)
