@@ -495,8 +495,8 @@ async def test_commands_are_synced_to_the_configured_guild(
     assert user_subs == {"subscribe", "unsubscribe", "list", "recent", "search", "topics",
                          "status", "help"}
     admin_subs = {o["name"]: o for o in by_name["vigie-admin"]["options"]}
-    assert set(admin_subs) == {"keywords", "topic", "exclude", "sources", "digest", "quiet", "resume",
-                               "limit", "audit"}
+    assert set(admin_subs) == {"keywords", "topic", "exclude", "sources", "digest", "quiet",
+                               "resume", "limit", "audit"}
     assert {o["name"] for o in admin_subs["sources"]["options"]} == {"add", "remove", "list",
                                                                      "test"}
     # Options are typed: hours is a bounded integer, mention a role, topics autocomplete.
