@@ -73,8 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = args.log_level or ("info" if args.command == "run" else "warning")
     logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # aiohttp and apscheduler are chatty at info level.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
+    # The scheduler and the migrations are chatty at info level.
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
 
     config_path = args.config or os.environ.get(CONFIG_ENV)
     if not config_path:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 from conftest import write_config
 from feedserver import FeedServer
-from test_cli import _dates, vigie
+from vigieproc import vigie
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Tech</title><link>https://tech.example/</link>
@@ -18,9 +20,9 @@ ITEM = """<item><title>{title}</title><link>https://tech.example/{guid}</link>
 
 
 def feed(*items: tuple[str, str, str]) -> str:
-    d = _dates()
+    date = format_datetime(datetime.now(UTC).replace(microsecond=0), usegmt=True)
     return FEED.format(items="".join(
-        ITEM.format(guid=g, title=t, body=b, date=d["date"]) for g, t, b in items))
+        ITEM.format(guid=g, title=t, body=b, date=date) for g, t, b in items))
 
 
 MUSK = ("m1", "Elon Musk achète 100 000 GPU pour l’IA générative de Twitter",

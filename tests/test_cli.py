@@ -1,22 +1,20 @@
 """The CLI contract, end to end: the real ``vigie`` process against a real feed server.
 
-Each test runs ``vigie`` as a subprocess (``python -m bot.cli``) while a
-:class:`FeedServer` on 127.0.0.1 serves the feeds from the test's event loop.
+Each test runs ``vigie`` as a subprocess (``python -m bot.cli``, through
+:mod:`vigieproc`) while a :class:`FeedServer` on 127.0.0.1 serves the feeds
+from the test's event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, write_config
+from conftest import write_config
 from feedserver import FeedServer
+from vigieproc import VigieProcess, until, vigie, vigie_config
 
 FOUNDING_FR = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
@@ -63,34 +61,8 @@ FOUNDING_EN = """<?xml version="1.0" encoding="utf-8"?>
 </feed>
 """
 
-CONFIG = """
-[storage]
-url = "{store}"
-
-[fetch]
-allow_private_addresses = true
-timeout = "5s"
-
-[[sources]]
-name = "numerama"
-url = "{fr}"
-
-[[sources]]
-name = "technews"
-url = "{en}"
-
-[topics.gpu]
-name = "GPU"
-keywords = ["GPU"]
-
-[topics.iagen]
-name = "IA générative"
-keywords = ["IA générative", "intelligence artificielle générative", "generative AI"]
-
-[topics.musk]
-name = "Musk"
-keywords = ["Musk"]
-
+# Every founding topic, printed on the console.
+NEWSROOM = """
 [[subscriptions]]
 name = "newsroom"
 topics = ["gpu", "iagen", "musk"]
@@ -106,21 +78,6 @@ def _dates() -> dict[str, str]:
     return {"date": format_datetime(now, usegmt=True), "iso": now.isoformat()}
 
 
-async def vigie(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-                timeout: float = 60) -> tuple[int, str, str]:
-    """Run the real CLI; returns (exit code, stdout, stderr)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, cwd=str(ROOT),
-        env={**os.environ, "NO_COLOR": "1", **(env or {})},
-    )
-    out, err = await asyncio.wait_for(
-        proc.communicate(stdin.encode() if stdin is not None else None), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 @pytest.fixture
 async def feeds() -> AsyncIterator[FeedServer]:
     async with FeedServer() as srv:
@@ -130,10 +87,13 @@ async def feeds() -> AsyncIterator[FeedServer]:
         yield srv
 
 
-def make_config(tmp_path: Path, srv: FeedServer, store: str | None = None) -> Path:
+def make_config(tmp_path: Path, srv: FeedServer, store: str | None = None, *,
+                interval: str | None = None, extra: str = "") -> Path:
+    """Both feeds, the founding topics and the console subscription, then ``extra``."""
     store = store or f"sqlite:///{tmp_path / 'vigie.db'}"
-    return write_config(tmp_path / "vigie.toml", CONFIG.format(
-        store=store, fr=srv.url("/fr.xml"), en=srv.url("/en.xml")))
+    return write_config(tmp_path / "vigie.toml", vigie_config(
+        store, {"numerama": srv.url("/fr.xml"), "technews": srv.url("/en.xml")},
+        interval=interval, extra=NEWSROOM + extra))
 
 
 async def test_founding_article_dry_run_json(tmp_path: Path, feeds: FeedServer) -> None:
@@ -267,26 +227,17 @@ async def test_explain_text_and_url(tmp_path: Path, feeds: FeedServer) -> None:
 
 
 async def test_run_polls_and_prints_until_sigterm(tmp_path: Path, feeds: FeedServer) -> None:
-    config = make_config(tmp_path, feeds)
-    text = config.read_text().replace('[fetch]', '[poll]\nfirst_poll_alerts = true\n\n[fetch]')
-    config.write_text(text.replace('url = "http', 'interval = "10s"\nurl = "http'))
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=str(ROOT),
-        env={**os.environ, "NO_COLOR": "1"})
-    assert proc.stdout is not None
-    seen = ""
+    config = make_config(tmp_path, feeds, interval="10s",
+                         extra="\n[poll]\nfirst_poll_alerts = true\n")
+    run = await VigieProcess.start(config)
     try:
-        async with asyncio.timeout(60):
-            while "musk-gpus" not in seen or "musk-gpu-twitter" not in seen:
-                line = await proc.stdout.readline()
-                assert line, "vigie run exited early"
-                seen += line.decode()
-            # Whichever source came first alerted the shared story; both get polled.
-            while not (feeds.hits("/fr.xml") and feeds.hits("/en.xml")):
-                await asyncio.sleep(0.1)
+        await run.wait_output(r"musk-gpus", timeout=60)
+        await run.wait_output(r"musk-gpu-twitter", timeout=60)
+        seen = run.output
+        # Whichever source came first alerted the shared story; both get polled.
+        await until(lambda: bool(feeds.hits("/fr.xml") and feeds.hits("/en.xml")),
+                    "a poll of both feeds", timeout=60)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(proc.wait(), 30)
-    assert proc.returncode == 0
+        code = await run.stop()
+    assert code == 0, run.log
     assert seen.count("musk-gpu-twitter") == 1

@@ -10,10 +10,7 @@ Seeded: a failure replays with the same kill points.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import signal
-import sys
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -21,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from conftest import ROOT, write_config
+from conftest import write_config
 from fakes.webhook_receiver import WebhookReceiver
 from feedserver import FeedServer
+from vigieproc import VigieProcess, vigie, vigie_config
 
 from bot._storage import make_store
 
@@ -62,6 +60,16 @@ def expected_per_path(expected: list[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
+# Not the founding topics: each title mentions GPU, IA, both or neither.
+TOPICS = """
+[topics.gpu]
+keywords = ["GPU"]
+
+[topics.ia]
+keywords = ["IA"]
+"""
+
+
 def make_config(tmp_path: Path, store_url: str, feeds: FeedServer, hook: WebhookReceiver,
                 *, retry_max: str = "1s") -> Path:
     subs = "".join(f"""
@@ -70,14 +78,8 @@ name = "{name}"
 topics = {topics}
 destination = "webhook:{hook.url('/' + name)}"
 """ for name, topics in (("gpu", '["gpu"]'), ("ia", '["ia"]'), ("all", '["gpu", "ia"]')))
-    return write_config(tmp_path / "vigie.toml", f"""
-[storage]
-url = "{store_url}"
-
-[fetch]
-allow_private_addresses = true
-timeout = "5s"
-
+    return write_config(tmp_path / "vigie.toml", vigie_config(
+        store_url, {"news": feeds.url("/feed.xml")}, topics=TOPICS, extra=f"""
 [poll]
 first_poll_alerts = true
 
@@ -91,33 +93,12 @@ retry_max = "{retry_max}"
 [webhook]
 secret = "{SECRET}"
 per_second = 50
-
-[[sources]]
-name = "news"
-url = "{feeds.url('/feed.xml')}"
-interval = "10s"
-
-[topics.gpu]
-keywords = ["GPU"]
-
-[topics.ia]
-keywords = ["IA"]
-""" + subs)
+""" + subs))
 
 
-async def start(config: Path, log: Path) -> asyncio.subprocess.Process:
-    """``vigie run`` as its own process, logging to ``log``."""
-    with log.open("ab") as err:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "--log-level", "info", "run",
-            "--config", str(config), cwd=str(ROOT), stdout=asyncio.subprocess.DEVNULL,
-            stderr=err, env={**os.environ, "NO_COLOR": "1"},
-        )
-
-
-async def stop(proc: asyncio.subprocess.Process) -> int:
-    proc.send_signal(signal.SIGTERM)
-    return await asyncio.wait_for(proc.wait(), 30)
+async def start(config: Path, log: Path) -> VigieProcess:
+    """``vigie run`` as its own process, its log appended to ``log``."""
+    return await VigieProcess.start(config, options=("--log-level", "info"), log_file=log)
 
 
 def check_deliveries(hook: WebhookReceiver, expected: dict[str, list[str]]) -> dict[str, int]:
@@ -142,12 +123,9 @@ def check_deliveries(hook: WebhookReceiver, expected: dict[str, list[str]]) -> d
 
 
 async def status(config: Path) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "status", "--config", str(config), cwd=str(ROOT),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err.decode()
-    return out.decode()
+    code, out, err = await vigie("status", "--config", str(config))
+    assert code == 0, err
+    return out
 
 
 async def test_sigkill_during_delivery_loses_nothing(store_url: str, tmp_path: Path) -> None:
@@ -166,21 +144,20 @@ async def test_sigkill_during_delivery_loses_nothing(store_url: str, tmp_path: P
         for _ in range(6):
             if len({r.key for r in hook.received}) >= total:
                 break
-            proc = await start(config, log)
+            run = await start(config, log)
             try:
                 await hook.wait_received(len(hook.received) + rng.randint(1, 5), timeout=45)
                 await asyncio.sleep(rng.uniform(0.0, 0.1))
             finally:
-                proc.kill()
-                await proc.wait()
+                await run.kill()
             kills += 1
-        proc = await start(config, log)
+        run = await start(config, log)
         try:
             await hook.wait_unique(total, timeout=45)
             # Anything still in flight lands before the check.
             await asyncio.sleep(0.5)
         finally:
-            assert await stop(proc) == 0, log.read_text()[-3000:]
+            assert await run.stop() == 0, log.read_text()[-3000:]
     assert kills >= 4, "the run finished before the kills could test anything"
     repeats = check_deliveries(hook, expected)
     # The window: a crash repeats at most the one message in flight per lane.
@@ -209,11 +186,11 @@ async def test_429_and_500_storms_lose_nothing(store_url: str, tmp_path: Path) -
             hook.script(path, answers)
         config = make_config(tmp_path, store_url, feeds, hook, retry_max="0.3s")
         log = tmp_path / "vigie.log"
-        proc = await start(config, log)
+        run = await start(config, log)
         try:
             await hook.wait_unique(total, timeout=55)
         finally:
-            assert await stop(proc) == 0, log.read_text()[-3000:]
+            assert await run.stop() == 0, log.read_text()[-3000:]
     # No crash: not even a repeat.
     assert check_deliveries(hook, expected) == dict.fromkeys(expected, 0)
     statuses = [r.status for r in hook.rejected]

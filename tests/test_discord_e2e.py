@@ -4,27 +4,23 @@ client, driven only through the local fake Discord's REST API and gateway.
 The test starts a :class:`FakeDiscord` and a :class:`FeedServer` in its own
 event loop, writes a configuration whose ``[discord]`` table points
 ``api_base`` and ``gateway_url`` at the fake, and runs ``vigie run`` as a
-subprocess. It then plays a server's members: slash commands are
+subprocess (:class:`vigieproc.VigieProcess`). It then plays a server's members: slash commands are
 INTERACTION_CREATE events the fake sends through the gateway, alerts are the
 messages the process posts in the fake's channel.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import signal
-import sys
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, write_config
+from conftest import write_config
 from fakes.discord_server import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
@@ -35,35 +31,12 @@ from fakes.discord_server import (
     pinged,
 )
 from feedserver import FeedServer
+from vigieproc import VigieProcess, until, vigie_config
 
 FOUNDING_TITLE = "Elon Musk a acheté 100 000 GPU pour l’IA générative de Twitter"
 FOUNDING_URL = "https://www.numerama.com/tech/musk-gpu-twitter.html"
 
-CONFIG = """
-[storage]
-url = "sqlite:///{db}"
-
-[fetch]
-allow_private_addresses = true
-timeout = "5s"
-
-[[sources]]
-name = "numerama"
-url = "{feed}"
-interval = "10s"
-
-[topics.gpu]
-name = "GPU"
-keywords = ["GPU"]
-
-[topics.iagen]
-name = "IA générative"
-keywords = ["IA générative", "intelligence artificielle générative", "generative AI"]
-
-[topics.musk]
-name = "Musk"
-keywords = ["Musk"]
-
+DISCORD = """
 [discord]
 token = "${{DISCORD_TOKEN}}"
 guilds = ["{guild}"]
@@ -126,54 +99,6 @@ def stories() -> tuple[Story, list[Story]]:
     return before, later
 
 
-@dataclass
-class VigieProcess:
-    """``vigie run`` as a subprocess, its standard error read as it comes."""
-
-    proc: asyncio.subprocess.Process
-    lines: list[str] = field(default_factory=list)
-    _changed: asyncio.Event = field(default_factory=asyncio.Event)
-    _reader: asyncio.Task[None] | None = None
-
-    def start_reading(self) -> None:
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.proc.stderr is not None
-        while line := await self.proc.stderr.readline():
-            self.lines.append(line.decode(errors="replace"))
-            self._changed.set()
-        self._changed.set()
-
-    @property
-    def log(self) -> str:
-        return "".join(self.lines)
-
-    async def wait_log(self, pattern: str, timeout: float = 30) -> None:
-        """Wait until a line of the log matches ``pattern``."""
-        async with asyncio.timeout(timeout):
-            while not any(re.search(pattern, line) for line in self.lines):
-                assert self.proc.returncode is None and not (
-                    self._reader and self._reader.done()), f"vigie exited:\n{self.log}"
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def stop(self) -> int:
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.proc.wait(), 30)
-        if self._reader is not None:
-            await asyncio.wait_for(self._reader, 10)
-        return code
-
-
-async def until(predicate: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    """Wait until ``predicate()`` holds (the fakes have no event for everything)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.05)
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as f:
@@ -184,19 +109,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 async def feeds() -> AsyncIterator[FeedServer]:
     async with FeedServer() as srv:
         yield srv
-
-
-async def start_vigie(config: Path, token: str) -> VigieProcess:
-    # The token reaches the process the way a deployment gives it: the environment.
-    env = {**os.environ, "NO_COLOR": "1", "DISCORD_TOKEN": token}
-    env.pop("VIGIE_CONFIG", None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE, cwd=str(ROOT), env=env)
-    vigie = VigieProcess(proc)
-    vigie.start_reading()
-    return vigie
 
 
 async def command(fake: FakeDiscord, guild: FakeGuild, who: FakeMember, path: list[str],
@@ -214,11 +126,13 @@ async def test_vigie_run_on_discord(tmp_path: Path, fake: FakeDiscord,
     member = FakeMember(fake.new_id(), "bob")
     before, later = stories()
     feeds.add("/numerama.xml", rss(before))
-    config = write_config(tmp_path / "vigie.toml", CONFIG.format(
-        db=tmp_path / "vigie.db", feed=feeds.url("/numerama.xml"), guild=guild.id,
-        api_base=fake.api_base, gateway_url=fake.gateway_url))
+    config = write_config(tmp_path / "vigie.toml", vigie_config(
+        f"sqlite:///{tmp_path / 'vigie.db'}", {"numerama": feeds.url("/numerama.xml")},
+        extra=DISCORD.format(guild=guild.id, api_base=fake.api_base,
+                             gateway_url=fake.gateway_url)))
 
-    vigie = await start_vigie(config, fake.token)
+    # The token reaches the process the way a deployment gives it: the environment.
+    vigie = await VigieProcess.start(config, env={"DISCORD_TOKEN": fake.token})
     try:
         # -- start-up: the commands are synced to the guild, the bot connects --
         await vigie.wait_log(r"discord: connected as Vigie to 1 guild")

@@ -3,22 +3,18 @@ local fake Slack, in Socket Mode and in HTTP mode.
 
 The test starts a :class:`FakeSlack` and a :class:`FeedServer`, writes a
 configuration whose ``[slack]`` table points ``api_base`` at the fake, and
-runs ``python -m bot.cli run`` as a subprocess. Everything the test does
-goes through Slack's own interfaces: slash commands (Socket Mode envelopes,
-or form-encoded requests signed the way Slack signs them), replies through
-``response_url``, alerts through ``chat.postMessage``.
+runs ``python -m bot.cli run`` as a subprocess (:class:`vigieproc.VigieProcess`).
+Everything the test does goes through Slack's own interfaces: slash commands
+(Socket Mode envelopes, or form-encoded requests signed the way Slack signs
+them), replies through ``response_url``, alerts through ``chat.postMessage``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import signal
 import socket
-import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -26,7 +22,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import ROOT, write_config
+from conftest import write_config
 from fakes.slack_server import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -36,6 +32,7 @@ from fakes.slack_server import (
     sign_request,
 )
 from feedserver import FeedServer
+from vigieproc import VigieProcess, until, vigie_config
 
 CHANNEL = "C0NEWS"
 ADMIN = "U0ADMIN"  # is_admin per the fake's users.info
@@ -82,31 +79,7 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 ITEM = """<item><title>{title}</title><link>{link}</link><guid isPermaLink="false">{guid}</guid>
 <pubDate>{date}</pubDate><description>{body}</description></item>"""
 
-CONFIG = """
-[storage]
-url = "sqlite:///{db}"
-
-[fetch]
-allow_private_addresses = true
-timeout = "5s"
-
-[[sources]]
-name = "numerama"
-url = "{feed}"
-interval = "10s"
-
-[topics.gpu]
-name = "GPU"
-keywords = ["GPU"]
-
-[topics.iagen]
-name = "IA générative"
-keywords = ["IA générative", "intelligence artificielle générative", "generative AI"]
-
-[topics.musk]
-name = "Musk"
-keywords = ["Musk"]
-
+SLACK = """
 [slack]
 bot_token = "${{SLACK_BOT_TOKEN}}"
 api_base = "{api_base}"
@@ -159,61 +132,6 @@ def linked_urls(fake: FakeSlack) -> list[str]:
         assert m, section
         urls.append(m.group(1))
     return urls
-
-
-async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait for ``predicate`` to hold (checked every 50 ms), or fail saying ``what``."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not predicate():
-                await asyncio.sleep(0.05)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
-
-
-class VigieRun:
-    """``vigie run`` as a subprocess, with its log read as it comes."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.log: list[str] = []
-        self._line = asyncio.Event()
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.proc.stderr is not None
-        while line := await self.proc.stderr.readline():
-            self.log.append(line.decode(errors="replace"))
-            self._line.set()
-
-    @property
-    def text(self) -> str:
-        return "".join(self.log)
-
-    async def wait_log(self, pattern: str, timeout: float) -> re.Match[str]:
-        """The first log line matching ``pattern``, waiting for it if need be."""
-        regex = re.compile(pattern)
-        seen = 0
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    for line in self.log[seen:]:
-                        if m := regex.search(line):
-                            return m
-                    seen = len(self.log)
-                    if self._reader.done():
-                        raise AssertionError(f"vigie exited early:\n{self.text}")
-                    self._line.clear()
-                    await self._line.wait()
-        except TimeoutError:
-            raise AssertionError(f"no log line matches {pattern!r}:\n{self.text}") from None
-
-    async def stop(self) -> int:
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.proc.wait(), 30)
-        await asyncio.wait_for(self._reader, 10)
-        return code
 
 
 @pytest.fixture
@@ -295,7 +213,7 @@ async def app_home_shows_health_and_topics(fake: FakeSlack) -> None:
     """The Home tab, built from the real command layer's replies."""
     await fake.send_event({"type": "app_home_opened", "user": MEMBER, "channel": "D0HOME",
                            "tab": "home"})
-    await wait_until(lambda: bool(fake.home_views.get(MEMBER)), 15, "the Home tab")
+    await until(lambda: bool(fake.home_views.get(MEMBER)), "the Home tab", timeout=15)
     [view] = fake.home_views[MEMBER]
     shown = texts({"blocks": view["blocks"]})
     assert "Vigie status" in shown and "*Sources*\n1 healthy" in shown
@@ -309,18 +227,12 @@ async def test_vigie_run_serves_slack(mode: str, tmp_path: Path, fake: FakeSlack
     port = free_port()
     mode_keys = (f'app_token = "{APP_TOKEN}"' if mode == "socket" else
                  f'mode = "http"\nsigning_secret = "{SIGNING_SECRET}"\nhttp_port = {port}')
-    config = write_config(tmp_path / "vigie.toml", CONFIG.format(
-        db=tmp_path / "vigie.db", feed=feeds.url(FEED_PATH), api_base=fake.api_base,
-        mode_keys=mode_keys))
-    # Bolt switches to OAuth (multi-workspace) mode when these are set.
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "VIGIE_CONFIG")}
-    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, NO_COLOR="1")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--config", str(config),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, cwd=str(ROOT),
-        env=env)
-    run = VigieRun(proc)
+    config = write_config(tmp_path / "vigie.toml", vigie_config(
+        f"sqlite:///{tmp_path / 'vigie.db'}", {"numerama": feeds.url(FEED_PATH)},
+        extra=SLACK.format(api_base=fake.api_base, mode_keys=mode_keys)))
+    # Bolt switches to OAuth (multi-workspace) mode when the client variables are set.
+    run = await VigieProcess.start(config, env={
+        "SLACK_CLIENT_ID": None, "SLACK_CLIENT_SECRET": None, "SLACK_BOT_TOKEN": BOT_TOKEN})
     try:
         async with aiohttp.ClientSession() as session:
             slash = Slash(fake, mode, session, port)
@@ -361,16 +273,14 @@ async def test_vigie_run_serves_slack(mode: str, tmp_path: Path, fake: FakeSlack
             fake.burst_limit(*BURST)
             feeds.add(FEED_PATH, feed(NEUTRAL, FOUNDING, MENTIONS, *STORM))
             expected = [FOUNDING_URL, MENTIONS[2], *(s[2] for s in STORM)]
-            await wait_until(lambda: len(fake.messages(CHANNEL)) >= len(expected), 45,
-                             f"{len(expected)} alerts in {CHANNEL}; log:\n{run.text}")
+            await until(lambda: len(fake.messages(CHANNEL)) >= len(expected),
+                        f"{len(expected)} alerts in {CHANNEL}; log:\n{run.log}", timeout=45)
 
             found = await slash("search musk", user=MEMBER)
         code = await run.stop()
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    log = run.text
+        await run.kill()
+    log = run.log
     assert code == 0, log
 
     # Every alert exactly once, in published order, despite the 429s.

@@ -6,6 +6,7 @@ slack_sdk's block models plus the limits Slack enforces.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -15,16 +16,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.slack.render import (
+    HEADER_TEXT_LIMIT,
     MAX_BLOCKS,
     SECTION_TEXT_LIMIT,
     escape,
     mrkdwn,
     render_alert,
+    render_digest,
     render_reply,
     safe_url,
 )
+from bot._outbox import LISTED_IN_ROLLUP, make_digest
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
-from bot.types import Alert, Item
+from bot.types import Alert, AlertDigest, DigestKind, Item
 
 WHEN = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
 FORMAT_CHARS = "*_~`"
@@ -362,3 +366,235 @@ def test_spans_survive_control_characters() -> None:
     assert section_text(payload).endswith("\na *GPU* b")
     reply = render_reply(Reply((Text("\x07x GPU", emphasis=((3, 6),)),)))
     assert reply["blocks"][0]["text"]["text"] == "x *GPU*"
+
+
+# -- digests ---------------------------------------------------------------------------
+
+
+def digest_alert(
+    i: int, *, topic: str = "GPU", source: str = "Example News", title: str | None = None,
+    url: str | None = "", published: datetime | None = WHEN,
+) -> Alert:
+    """The ``i``-th alert of a digest (its own key, URL and minute)."""
+    base = make_alert(title=f"Item {i}" if title is None else title, source=source,
+                      topics=(topic,) if topic else (),
+                      url=f"https://news.example/{i}?a=1&b=2" if url == "" else url,
+                      published=published and published.replace(minute=i % 60))
+    return dataclasses.replace(base, item=dataclasses.replace(base.item, key=f"k{i}"))
+
+
+def digest_of(alerts: list[Alert], kind: DigestKind = "digest",
+              options: dict[str, str] | None = None) -> AlertDigest:
+    """A digest as the outbox makes it (its real title)."""
+    return make_digest(kind, "newsroom", "slack:C0NEWS", alerts,
+                       options if options is not None else {"digest": "daily@08:30"})
+
+
+def listed_lines(payload: dict[str, Any]) -> list[str]:
+    """The item lines of a digest's sections ("• …")."""
+    return [line for b in payload["blocks"] if b["type"] == "section"
+            for line in b["text"]["text"].split("\n") if line.startswith("• ")]
+
+
+def more_count(payload: dict[str, Any]) -> int:
+    last = payload["blocks"][-1]
+    if last["type"] != "context":
+        return 0
+    m = re.fullmatch(r"… and (\d+) more", last["elements"][0]["text"])
+    return int(m.group(1)) if m else 0
+
+
+def test_digest_layout() -> None:
+    alerts = [digest_alert(1), digest_alert(2, topic="IA", source="Le Monde"),
+              digest_alert(3, source="Other & Co")]
+    payload = render_digest(digest_of(alerts))
+    assert_valid(payload)
+    assert [b["type"] for b in payload["blocks"]] == [
+        "header", "section", "context", "section", "context"]
+    header = payload["blocks"][0]["text"]
+    assert header == {"type": "plain_text", "text": "Daily digest: 3 items matched GPU or IA",
+                      "emoji": True}
+    gpu, ia = payload["blocks"][1]["text"], payload["blocks"][3]["text"]
+    assert gpu["verbatim"] is True
+    # Two sources in the topic: each line names its own.
+    assert gpu["text"] == (
+        "*GPU*\n"
+        "• <https://news.example/1?a=1&amp;b=2|Item 1> — Example News\n"
+        "• <https://news.example/3?a=1&amp;b=2|Item 3> — Other &amp; Co")
+    # One source: named once, in the context line.
+    assert ia["text"] == "*IA*\n• <https://news.example/2?a=1&amp;b=2|Item 2>"
+    gpu_context = [e["text"] for e in payload["blocks"][2]["elements"]]
+    assert gpu_context == [
+        "2 items from 2 sources",
+        "<!date^1714564860^{date_short_pretty} {time}|2024-05-01 12:01 UTC> – "
+        "<!date^1714564980^{date_short_pretty} {time}|2024-05-01 12:03 UTC>"]
+    ia_context = [e["text"] for e in payload["blocks"][4]["elements"]]
+    assert ia_context == [
+        "1 item from *Le Monde*",
+        "<!date^1714564920^{date_short_pretty} {time}|2024-05-01 12:02 UTC>"]
+    assert payload["text"] == (
+        "Daily digest: 3 items matched GPU or IA\n• Item 1 (Example News)\n"
+        "• Item 2 (Le Monde)\n• Item 3 (Other &amp; Co)")
+    assert payload["unfurl_links"] is False and payload["unfurl_media"] is False
+    assert render_digest(digest_of(alerts), unfurl=True)["unfurl_media"] is True
+
+
+def test_digest_titles_of_each_kind_are_the_header() -> None:
+    alerts = [digest_alert(i) for i in range(14)]
+    cases: list[tuple[DigestKind, dict[str, str], str]] = [
+        ("digest", {"digest": "daily@08:30"}, "Daily digest: 14 items matched GPU"),
+        ("quiet", {"quiet": "22:00-07:00"}, "14 items matched GPU during quiet hours"),
+        ("overflow", {"limit": "10/h"}, "14 more items matched GPU in the last hour"),
+    ]
+    for kind, options, title in cases:
+        payload = render_digest(digest_of(alerts, kind, options))
+        assert_valid(payload)
+        assert payload["blocks"][0]["text"]["text"] == title
+        assert payload["text"].startswith(title + "\n• Item 0 (Example News)")
+    # Any title, whatever its length or content, makes a valid header.
+    long = dataclasses.replace(digest_of(alerts), title="While you were away " * 20)
+    header = render_digest(long)["blocks"][0]["text"]["text"]
+    assert len(header) <= HEADER_TEXT_LIMIT and header.endswith("…")
+    assert header[:-1].split()[-1] in ("While", "you", "were", "away")  # cut between words
+    blank = dataclasses.replace(digest_of(alerts), title=" \n\x00")
+    assert render_digest(blank)["blocks"][0]["text"]["text"] == "Vigie digest"
+
+
+def test_digest_lists_every_item_by_topic_in_order() -> None:
+    alerts = [digest_alert(i, topic=("GPU", "IA", "Cloud")[i % 3]) for i in range(14)]
+    payload = render_digest(digest_of(alerts))
+    assert_valid(payload)
+    headings = [b["text"]["text"].split("\n")[0] for b in payload["blocks"]
+                if b["type"] == "section"]
+    assert headings == ["*GPU*", "*IA*", "*Cloud*"]
+    order = [int(re.search(r"\|Item (\d+)>", line).group(1))  # type: ignore[union-attr]
+             for line in listed_lines(payload)]
+    assert order == [0, 3, 6, 9, 12, 1, 4, 7, 10, 13, 2, 5, 8, 11]
+    assert more_count(payload) == 0
+
+
+def test_rollup_lists_its_first_links_and_counts_the_rest() -> None:
+    alerts = [digest_alert(i, topic="GPU" if i % 2 else "IA") for i in range(14)]
+    payload = render_digest(digest_of(alerts, "overflow", {"limit": "10/h"}))
+    assert_valid(payload)
+    lines = listed_lines(payload)
+    assert len(lines) == LISTED_IN_ROLLUP
+    assert {f"Item {i}>" for i in range(LISTED_IN_ROLLUP)} == {
+        line.rsplit("|", 1)[1] for line in lines}
+    assert more_count(payload) == 14 - LISTED_IN_ROLLUP
+    assert payload["text"].endswith(f"• Item 4 (Example News)\n… and {14 - LISTED_IN_ROLLUP} more")
+
+
+def test_digest_feed_text_never_notifies_anyone() -> None:
+    alerts = [digest_alert(i, title=f"t {h}", source=f"s {h}", topic=f"topic {h}",
+                           url=f"https://news.example/{i}?q={h}")
+              for i, h in enumerate(HOSTILE)]
+    alerts.append(digest_alert(99, title="*bold* _it_ ~s~ `code`", topic="*GPU*_"))
+    payload = render_digest(dataclasses.replace(
+        digest_of(alerts), title="<!channel> @here digest"))
+    assert_valid(payload)
+    assert mentions(payload) == []
+    assert more_count(payload) == 0 and len(listed_lines(payload)) == len(alerts)
+    # plain_text is never parsed for mentions: the header shows the title as written.
+    header = payload["blocks"][0]
+    assert header["text"]["type"] == "plain_text"
+    assert header["text"]["text"] == "<!channel> @here digest"
+    assert payload["text"].startswith("&lt;!channel&gt; @\u2060here digest\n")
+    for text in all_mrkdwn({**payload, "blocks": payload["blocks"][1:]}):
+        # Only Vigie's own link and date tokens may open an angle bracket.
+        for token in re.findall(r"<[^>]*>", text):
+            assert token.startswith(("<https://news.example/", "<!date^")), token
+    # The only formatting characters are Vigie's own bold pairs (topic headings, sources).
+    last = payload["blocks"][-2]["text"]["text"]
+    assert last == "*∗GPU∗ˍ*\n• <https://news.example/99?a=1&amp;b=2|∗bold∗ ˍitˍ ∼s∼ ˋcodeˋ>"
+
+
+def test_digest_links_only_with_http_schemes() -> None:
+    bad = ["javascript:alert(1)", "slack://open?team=T1", "data:text/html,x",
+           "https://user:pw@evil.example/", "not a url", None]
+    alerts = [digest_alert(i, url=url, title=f"Item {i}") for i, url in enumerate(bad)]
+    payload = render_digest(digest_of(alerts))
+    assert_valid(payload)
+    assert listed_lines(payload) == [f"• Item {i}" for i in range(len(bad))]
+    # Nor does the notification text carry a URL Slack could auto-link.
+    assert "javascript" not in payload["text"] and "slack://" not in payload["text"]
+
+
+def test_undated_and_untitled_items() -> None:
+    alerts = [digest_alert(1, title=" ", published=None, source=""),
+              digest_alert(2, published=None, topic="")]
+    payload = render_digest(digest_of(alerts))
+    assert_valid(payload)
+    # No topic name: grouped under the subscription's name.
+    assert [b["text"]["text"].split("\n")[0] for b in payload["blocks"]
+            if b["type"] == "section"] == ["*GPU*", "*newsroom*"]
+    assert [e["text"] for e in payload["blocks"][2]["elements"]] == ["1 item"]
+    assert listed_lines(payload)[0] == "• <https://news.example/1?a=1&amp;b=2|(no title)>"
+
+
+def test_a_big_digest_fits_slack_and_counts_what_it_cannot_show() -> None:
+    # 200 items (the outbox's most) in 80 topics: far more than 50 blocks' worth.
+    alerts = [digest_alert(i, topic=f"topic {i % 80}") for i in range(200)]
+    payload = render_digest(digest_of(alerts))
+    assert_valid(payload)
+    assert len(payload["blocks"]) <= MAX_BLOCKS
+    assert len(listed_lines(payload)) + more_count(payload) == 200
+    assert more_count(payload) > 0
+    assert len(payload["text"]) <= 3000 and payload["text"].endswith("…")
+
+
+def test_a_long_topic_spans_several_sections_within_limits() -> None:
+    title = "A very long & winding <title> about GPUs " * 20
+    alerts = [digest_alert(i, title=title, url=f"https://news.example/{'x' * 1500}/{i}")
+              for i in range(60)]
+    payload = render_digest(digest_of(alerts))
+    assert_valid(payload)
+    sections = [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"]
+    assert len(sections) > 2 and all(len(s) <= SECTION_TEXT_LIMIT for s in sections)
+    assert sections[0].startswith("*GPU*\n") and not sections[1].startswith("*")
+    lines = listed_lines(payload)
+    assert len(lines) + more_count(payload) == 60
+    for line in lines:
+        label = line.rsplit("|", 1)[1]
+        # Cut at a word boundary, never inside an escape sequence.
+        assert label.endswith("…>") and len(label) <= 320
+        assert re.search(r"&(?!amp;|lt;|gt;)", label) is None
+        assert label[:-2].rstrip().endswith(("GPUs", "about", "&lt;title&gt;", "winding",
+                                             "&amp;", "long", "very", "A"))
+    # One context line for the topic, after its last section.
+    assert [b["type"] for b in payload["blocks"]][-2:] in (
+        ["section", "context"], ["context", "context"])
+
+
+# -- property: any digest gives a payload Slack accepts ---------------------------------
+
+_digest_alerts = st.builds(
+    lambda i, title, source, url, topic, published: digest_alert(
+        i, title=title, source=source, url=url, topic=topic, published=published),
+    st.integers(0, 10_000), st.one_of(_texts, st.text(min_size=500, max_size=3000)),
+    _texts, _urls, st.one_of(st.sampled_from(["GPU", "IA", ""]), _texts),
+    st.one_of(st.none(), st.datetimes(min_value=datetime(1971, 1, 1),
+                                      max_value=datetime(2100, 1, 1), timezones=st.just(UTC))),
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alerts=st.lists(_digest_alerts, min_size=1, max_size=60),
+       kind=st.sampled_from(["digest", "quiet", "overflow"]),
+       title=st.one_of(st.none(), _texts), unfurl=st.booleans(), copies=st.integers(1, 4))
+def test_any_digest_renders_to_an_accepted_payload(
+    alerts: list[Alert], kind: DigestKind, title: str | None, unfurl: bool, copies: int,
+) -> None:
+    digest = digest_of(alerts * copies, kind)
+    if title is not None:
+        digest = dataclasses.replace(digest, title=title)
+    payload = render_digest(digest, unfurl=unfurl)
+    assert message_problem(payload) is None, message_problem_detail(payload)
+    assert mentions(payload) == []
+    assert payload["unfurl_links"] is unfurl and payload["unfurl_media"] is unfurl
+    assert payload["blocks"][0]["type"] == "header"
+    # Every item is either listed or counted.
+    listed = len(listed_lines(payload))
+    assert listed + more_count(payload) == len(digest.alerts)
+    if kind == "overflow":
+        assert listed == min(LISTED_IN_ROLLUP, len(digest.alerts))

@@ -41,7 +41,7 @@ from bot.exceptions import ConfigError
 from bot.replies import Reply
 
 from .destination import install_redaction
-from .render import Message, reply_messages
+from .render import Message, reply_pages
 from .settings import DiscordSettings, configure_endpoints
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ APOLOGY = "Sorry, something went wrong on Vigie's side. The error was logged; pl
 NOT_ADMIN = ("/{command} is for Vigie admins: members with the Manage Server permission, "
              "or a role or user listed as admin in Vigie's configuration. Nothing was changed.")
 NOT_IN_GUILD = "Vigie's commands work in a server channel."
+ONLY_THE_ASKER = "Only the person who asked can page through these results."
+
+#: Seconds after the last press when a paged answer's buttons stop working.
+PAGE_TIMEOUT = 600.0
 
 # The command layer's tokenizer opens a quoted phrase at any of these.
 _OPENING_QUOTES = frozenset('"“”«„')
@@ -284,7 +288,8 @@ class DiscordBot(discord.Client):
     """The Discord client serving ``/vigie`` and ``/vigie-admin``."""
 
     def __init__(self, settings: DiscordSettings, handler: CommandHandler, *,
-                 guild_ready_timeout: float = 2.0, defer_after: float = DEFER_AFTER) -> None:
+                 guild_ready_timeout: float = 2.0, defer_after: float = DEFER_AFTER,
+                 page_timeout: float = PAGE_TIMEOUT) -> None:
         # Vigie never joins voice: missing voice libraries deserve no warning.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         # No privileged intent: slash commands need none, only the guild list.
@@ -295,6 +300,7 @@ class DiscordBot(discord.Client):
         self.settings = settings
         self.handler = handler
         self.defer_after = defer_after
+        self.page_timeout = page_timeout
         self.tree = VigieCommandTree(self)
         #: Set once the gateway has sent every guild.
         self.ready_event = asyncio.Event()
@@ -415,20 +421,26 @@ class DiscordBot(discord.Client):
     async def answer(self, interaction: discord.Interaction[discord.Client], reply: Reply, *,
                      force_ephemeral: bool = False,
                      deferred_ephemeral: bool | None = None) -> None:
-        """Send ``reply`` as the interaction's response (and followups for more pages)."""
+        """Send ``reply`` as the interaction's response: one message, with
+        Previous / Next buttons when it has several pages."""
         ephemeral = reply.ephemeral or reply.is_error or force_ephemeral
-        pages = reply_messages(reply, colors=self.settings.colors)
-        first, rest = pages[0], pages[1:]
+        pages = reply_pages(reply, colors=self.settings.colors)
+        view = PageView(pages, owner_id=interaction.user.id, timeout=self.page_timeout) \
+            if len(pages) > 1 else None
+        kwargs = _kwargs(pages[0])
+        if view is not None:
+            kwargs["view"] = view
         if deferred_ephemeral is None:
-            await interaction.response.send_message(**_kwargs(first), ephemeral=ephemeral)
-        elif deferred_ephemeral == ephemeral or not ephemeral:
-            await interaction.followup.send(**_kwargs(first), ephemeral=ephemeral)
-        else:
+            await interaction.response.send_message(**kwargs, ephemeral=ephemeral)
+            if view is not None:
+                view.editor = interaction
+            return
+        if deferred_ephemeral != ephemeral and ephemeral:
             # The "thinking" message is public but the answer is private: replace it.
             await interaction.delete_original_response()
-            await interaction.followup.send(**_kwargs(first), ephemeral=True)
-        for page in rest:
-            await interaction.followup.send(**_kwargs(page), ephemeral=ephemeral)
+        sent = await interaction.followup.send(**kwargs, ephemeral=ephemeral, wait=True)
+        if view is not None:
+            view.message = sent
 
     # -- lifecycle --
 
@@ -453,6 +465,84 @@ class DiscordBot(discord.Client):
     async def on_ready(self) -> None:
         log.info("discord: connected as %s to %d guild(s)", self.user, len(self.guilds))
         self.ready_event.set()
+
+
+class _PageButton(discord.ui.Button["PageView"]):
+    """Previous (``step`` -1) or Next (+1)."""
+
+    def __init__(self, label: str, step: int) -> None:
+        super().__init__(label=label, style=discord.ButtonStyle.secondary)
+        self.step = step
+
+    async def callback(self, interaction: discord.Interaction[discord.Client]) -> None:
+        if self.view is not None:
+            await self.view.turn(interaction, self.step)
+
+
+class PageView(discord.ui.View):
+    """The Previous / Next buttons under a reply of several pages.
+
+    Only the member who ran the command may turn the pages; anyone else is
+    told so privately. Each button is disabled where it leads nowhere, and
+    both once the view times out (``timeout`` seconds after the last press).
+    """
+
+    def __init__(self, pages: Sequence[Message], *, owner_id: int,
+                 timeout: float = PAGE_TIMEOUT) -> None:
+        super().__init__(timeout=timeout)
+        self.pages = tuple(pages)
+        self.owner_id = owner_id
+        self.index = 0
+        #: The latest interaction whose token may edit the message: the command's
+        #: (when the answer was its response) or the last button press's.
+        self.editor: discord.Interaction[discord.Client] | None = None
+        #: The message, when it was sent as a followup.
+        self.message: discord.WebhookMessage | None = None
+        self.previous = _PageButton("Previous", -1)
+        self.next = _PageButton("Next", +1)
+        self.add_item(self.previous)
+        self.add_item(self.next)
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= len(self.pages) - 1
+
+    async def interaction_check(self, interaction: discord.Interaction[discord.Client], /
+                                ) -> bool:
+        if interaction.user.id == self.owner_id:
+            return True
+        await interaction.response.send_message(ONLY_THE_ASKER, ephemeral=True)
+        return False
+
+    async def turn(self, interaction: discord.Interaction[discord.Client], step: int) -> None:
+        """Show the page ``step`` away from the current one (within bounds)."""
+        self.index = max(0, min(len(self.pages) - 1, self.index + step))
+        self._sync_buttons()
+        page = self.pages[self.index]
+        # A component interaction's token stays valid 15 minutes from the press,
+        # longer than the view's timeout from the same moment.
+        self.editor = interaction
+        await interaction.response.edit_message(
+            content=page.content, embeds=[discord.Embed.from_dict(e) for e in page.embeds],
+            view=self, allowed_mentions=discord.AllowedMentions.none())
+
+    async def on_timeout(self) -> None:
+        self.previous.disabled = self.next.disabled = True
+        try:
+            if self.editor is not None:
+                await self.editor.edit_original_response(view=self)
+            elif self.message is not None:
+                await self.message.edit(view=self)
+        except (discord.HTTPException, aiohttp.ClientError, OSError) as e:
+            # The message may be gone, or its token expired: the buttons just stay.
+            log.debug("discord: could not disable the page buttons: %s", e)
+
+    async def on_error(self, interaction: discord.Interaction[discord.Client],
+                       error: Exception, item: discord.ui.Item[Any], /) -> None:
+        log.error("discord: turning a page failed (guild %s, channel %s, user %s)",
+                  interaction.guild_id, interaction.channel_id, interaction.user.id,
+                  exc_info=error)
 
 
 def _kwargs(message: Message) -> dict[str, Any]:

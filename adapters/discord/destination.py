@@ -29,11 +29,12 @@ import aiohttp
 import discord
 import discord.http
 
+from bot._outbox import IDEMPOTENCY_OPTION, digest_key
 from bot.config import Config
 from bot.exceptions import DeliveryError, UnknownDestinationError
-from bot.types import Alert
+from bot.types import Alert, AlertDigest
 
-from .render import NONCE_LIMIT, Message, alert_message, role_id
+from .render import NONCE_LIMIT, Message, alert_message, digest_message, role_id
 from .settings import DiscordSettings, configure_endpoints, validate_settings
 
 log = logging.getLogger(__name__)
@@ -157,10 +158,27 @@ def delivery_error(label: str, where: str, exc: BaseException) -> DeliveryError:
     raise exc
 
 
+def _nonce(source: str, key: str, destination: str) -> str:
+    identity = "\x00".join((source, key, destination))
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:NONCE_LIMIT]
+
+
 def alert_nonce(alert: Alert) -> str:
     """A nonce (at most 25 characters) that is the same for every send of one alert."""
-    identity = "\x00".join((alert.item.source, alert.item.key, alert.destination))
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:NONCE_LIMIT]
+    return _nonce(alert.item.source, alert.item.key, alert.destination)
+
+
+def digest_nonce(digest: AlertDigest) -> str:
+    """A nonce (at most 25 characters) that is the same for every send of one digest.
+
+    Derived from the outbox's idempotency key (``digest.options["idempotency_key"]``,
+    fixed by the digest's members), and equal to the nonce of the digest's
+    plain-text form (:func:`bot._outbox.digest_alert`), so a digest half-sent
+    one way and retried the other is still not posted twice.
+    """
+    key = digest.options.get(IDEMPOTENCY_OPTION) or digest_key(digest.destination,
+                                                                digest.alerts)
+    return _nonce("vigie", f"digest:{key}", digest.destination)
 
 
 def _settings(config: Config | None, settings: DiscordSettings | None) -> DiscordSettings:
@@ -184,8 +202,18 @@ class DiscordChannelDestination:
     async def send(self, alert: Alert) -> str | None:
         """Post ``alert``; returns the message id. Raises DeliveryError."""
         message = alert_message(alert, colors=self.adapter.settings.colors)
+        return await self._post(message, alert_nonce(alert))
+
+    async def send_digest(self, digest: AlertDigest) -> str | None:
+        """Post ``digest`` as one message; returns its id. Raises DeliveryError."""
+        message = digest_message(digest, colors=self.adapter.settings.colors)
+        return await self._post(message, digest_nonce(digest))
+
+    async def _post(self, message: Message, nonce: str) -> str:
+        # With enforce_nonce, Discord answers a repeated nonce with the message
+        # it already created instead of posting a duplicate.
         payload = message.payload()
-        payload["nonce"] = alert_nonce(alert)
+        payload["nonce"] = nonce
         payload["enforce_nonce"] = True
         where = f"channel {self.channel_id}"
         try:
@@ -310,10 +338,22 @@ class DiscordWebhookDestination:
         return f"DiscordWebhookDestination({self.label!r})"
 
     async def send(self, alert: Alert) -> str | None:
-        """Execute the webhook with ``alert``; returns the message id. Raises DeliveryError."""
+        """Execute the webhook with ``alert``; returns the message id. Raises DeliveryError.
+
+        Webhooks take no nonce: a retry after a lost answer may post twice.
+        """
+        message = alert_message(alert, colors=self.adapter.settings.colors)
+        return await self._execute(message, alert.options.get("mention"))
+
+    async def send_digest(self, digest: AlertDigest) -> str | None:
+        """Execute the webhook with ``digest`` as one message; returns its id.
+        Raises DeliveryError."""
+        message = digest_message(digest, colors=self.adapter.settings.colors)
+        return await self._execute(message, digest.options.get("mention"))
+
+    async def _execute(self, message: Message, mention: str | None) -> str:
         settings = self.adapter.settings
-        message: Message = alert_message(alert, colors=settings.colors)
-        role = role_id(alert.options.get("mention"))
+        role = role_id(mention)
         mentions = discord.AllowedMentions(
             everyone=False, users=False, replied_user=False,
             roles=[discord.Object(int(role))] if role else False)

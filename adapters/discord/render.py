@@ -19,11 +19,12 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from adapters._text import ELLIPSIS, clip_spans, truncate
+from bot._outbox import LISTED_IN_DIGEST, LISTED_IN_ROLLUP
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
-from bot.types import Alert
+from bot.types import Alert, AlertDigest
 
 # -- Discord's limits ----------------------------------------------------------
 
@@ -346,6 +347,115 @@ def alert_message(alert: Alert, *, colors: Mapping[str, int] | None = None) -> M
     return Message(None, (embed,))
 
 
+# -- digests -------------------------------------------------------------------
+
+#: Longest title, and source name, shown for one item of a digest.
+DIGEST_TITLE_CAP = 200
+DIGEST_SOURCE_CAP = 60
+#: A link longer than this is left off its digest line (the title still shows):
+#: one tracking-laden URL must not crowd out the other items.
+DIGEST_URL_CAP = 600
+#: Room kept for the closing "… and N more" line.
+_MORE_ROOM = 40
+# Characters a link target keeps as they are; the rest (parentheses, angle
+# brackets, quotes, non-ASCII …) is percent-encoded, so the target cannot end
+# the markdown link early, and means the same to the browser.
+_LINK_SAFE = ":/?#[]@!$&'*+,;=%~-._"
+
+
+def _link_target(url: str | None) -> str | None:
+    """``url`` fit to be the target of a markdown link, or None."""
+    checked = safe_url(url)
+    if checked is None:
+        return None
+    target = quote(checked, safe=_LINK_SAFE)
+    # "@everyone" in a link pings no one (embeds never ping), but is shown nowhere either.
+    target = _EVERYONE_RE.sub(r"%40\1", target)
+    return target if len(target) <= DIGEST_URL_CAP else None
+
+
+def digest_line(alert: Alert) -> str:
+    """One item of a digest: "• [title](url) · source", escaped, at most about 900 characters."""
+    item = alert.item
+    raw = item.title or ""
+    title = one_line(raw)
+    # Matched words are bold when the title needed no cleaning (the spans are offsets into it).
+    spans = alert.title_highlights if title == raw else ()
+    text = fit(title, DIGEST_TITLE_CAP, spans) if title else "(no title)"
+    target = _link_target(item.url)
+    line = f"• [{text}]({target})" if target and text else f"• {text or '(no title)'}"
+    source = fit(one_line(item.source), DIGEST_SOURCE_CAP)
+    return f"{line} · {source}" if source else line
+
+
+def _alert_color(alert: Alert, colors: Mapping[str, int], fallback_key: str) -> int:
+    color = alert.options.get("color")
+    if color:
+        try:
+            return parse_color(color)
+        except ValueError:
+            pass
+    return topic_color(alert.topics, colors, fallback_key)
+
+
+def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = None) -> Message:
+    """A digest, quiet-hours catch-up or roll-up as one message.
+
+    The content says what it is (the digest's title); then one embed per
+    topic, titled with the topic and its count, lists the items as linked
+    titles with their source. A roll-up lists its first few items, a digest
+    as many as fit, at most 10 embeds and 6,000 characters; the rest is
+    summed up as "… and N more". As in :func:`alert_message`, the
+    subscription's ``mention`` role is the only thing that may ping.
+    """
+    colors = colors or {}
+    cap = LISTED_IN_ROLLUP if digest.kind == "overflow" else LISTED_IN_DIGEST
+    budget = EMBEDS_TOTAL_LIMIT - _MORE_ROOM
+    embeds: list[dict[str, Any]] = []
+    used = listed = 0
+    full = False
+    for name, alerts in digest.by_topic():
+        if full or listed >= cap or len(embeds) >= EMBEDS_PER_MESSAGE:
+            break
+        label = fit(one_line(name), TITLE_LIMIT - 16) or fit(one_line(digest.subscription),
+                                                              TITLE_LIMIT - 16) or "Items"
+        title = f"{label} ({len(alerts)})"
+        lines: list[str] = []
+        for alert in alerts:
+            if listed >= cap:
+                break
+            line = digest_line(alert)
+            description = "\n".join([*lines, line])
+            if len(description) > DESCRIPTION_LIMIT - _MORE_ROOM \
+                    or used + len(title) + len(description) > budget:
+                full = True
+                break
+            lines.append(line)
+            listed += 1
+        if not lines:
+            break
+        embed: dict[str, Any] = {"type": "rich", "title": title, "description": "\n".join(lines),
+                                 "color": _alert_color(alerts[0], colors, digest.subscription)}
+        used += embed_length(embed)
+        embeds.append(embed)
+    rest = len(digest.alerts) - listed
+    if rest > 0:
+        more = f"… and {rest} more"
+        if embeds:
+            embeds[-1]["description"] += "\n" + more
+        else:
+            embeds.append({"type": "rich", "description": more})
+    if not embeds:
+        embeds.append({"type": "rich", "description": "(no items)"})
+    heading = fit(one_line(digest.title), CONTENT_LIMIT - 64)
+    content = f"**{heading}**" if heading else None
+    role = role_id(digest.options.get("mention"))
+    if role:
+        content = f"<@&{role}> {content}" if content else f"<@&{role}>"
+        return Message(content, tuple(embeds), {"parse": [], "roles": [role]})
+    return Message(content, tuple(embeds))
+
+
 # -- replies -------------------------------------------------------------------
 
 
@@ -366,7 +476,47 @@ def reply_messages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> 
     per message). Content always shows above embeds, so text that follows
     cards starts a new message.
     """
+    return _render_reply(reply, colors or {}, CONTENT_LIMIT)
+
+
+#: Room kept in a paged message's content for its counter ("\n\nPage 12/12").
+PAGE_COUNTER_ROOM = 24
+
+
+def reply_pages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> list[Message]:
+    """A reply as the pages of one message, which the reader turns with buttons.
+
+    A reply that fits in one message is that one page, as
+    :func:`reply_messages` renders it. A longer one is cut the same way (at
+    most 10 embeds, 6,000 embed characters and 2,000 content characters a
+    page), and every page's content ends with its counter ("Page 2/3"); a
+    page without text of its own repeats the reply's heading, so that each
+    page says what it lists.
+    """
     colors = colors or {}
+    pages = _render_reply(reply, colors, CONTENT_LIMIT)
+    if len(pages) == 1:
+        return pages
+    limit = CONTENT_LIMIT - PAGE_COUNTER_ROOM
+    pages = _render_reply(reply, colors, limit)
+    first = reply.blocks[0] if reply.blocks else None
+    header = _heading(first.text, limit) if isinstance(first, Heading) else ""
+    out: list[Message] = []
+    for number, page in enumerate(pages, start=1):
+        text = page.content or header
+        counter = f"Page {number}/{len(pages)}"
+        out.append(Message(f"{text}\n\n{counter}" if text else counter, page.embeds,
+                           page.allowed_mentions))
+    return out
+
+
+def _heading(text: str, limit: int) -> str:
+    heading = fit(one_line(text), limit - 4)
+    return "**" + heading + "**" if heading else ""
+
+
+def _render_reply(reply: Reply, colors: Mapping[str, int], limit: int) -> list[Message]:
+    """:func:`reply_messages` with at most ``limit`` characters of content a message."""
     pages: list[Message] = []
     lines: list[str] = []
     embeds: list[dict[str, Any]] = []
@@ -380,30 +530,30 @@ def reply_messages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> 
     def add_text(text: str) -> None:
         if embeds:
             flush()
-        if lines and len("\n\n".join([*lines, text])) > CONTENT_LIMIT:
+        if lines and len("\n\n".join([*lines, text])) > limit:
             flush()
         lines.append(text)
 
     for block in reply.blocks:
         if isinstance(block, Heading):
-            heading = fit(one_line(block.text), CONTENT_LIMIT - 4)
+            heading = _heading(block.text, limit)
             if heading:
-                add_text("**" + heading + "**")
+                add_text(heading)
         elif isinstance(block, Text):
-            for chunk in _split_text(block.text, block.emphasis):
+            for chunk in _split_text(block.text, block.emphasis, limit):
                 add_text(chunk)
         elif isinstance(block, Fields):
             rows = [f"**{fit(one_line(k), 200)}**: {fit(v, 800)}" for k, v in block.pairs]
             group: list[str] = []
             for row in rows:
-                if group and len("\n".join([*group, row])) > CONTENT_LIMIT:
+                if group and len("\n".join([*group, row])) > limit:
                     add_text("\n".join(group))
                     group = []
                 group.append(row)
             if group:
                 add_text("\n".join(group))
         elif isinstance(block, Code):
-            add_text(_code_block(block.text, CONTENT_LIMIT))
+            add_text(_code_block(block.text, limit))
         else:
             embed = card_embed(block, color=topic_color(block.topics, colors, block.source))
             total = sum(embed_length(e) for e in embeds)
@@ -417,11 +567,12 @@ def reply_messages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> 
     return pages
 
 
-def _split_text(text: str, emphasis: Sequence[tuple[int, int]]) -> list[str]:
-    """A text block as content chunks of at most 2,000 characters, cut between
-    lines (or words, for a very long line)."""
+def _split_text(text: str, emphasis: Sequence[tuple[int, int]],
+                limit: int = CONTENT_LIMIT) -> list[str]:
+    """A text block as content chunks of at most ``limit`` characters, cut
+    between lines (or words, for a very long line)."""
     # Escaping can double the text, so plain chunks get half the limit.
-    room = CONTENT_LIMIT // 2
+    room = limit // 2
     chunks: list[str] = []
     start = 0
     while start < len(text):
@@ -435,6 +586,6 @@ def _split_text(text: str, emphasis: Sequence[tuple[int, int]]) -> list[str]:
         spans = tuple((s - start, e - start) for s, e in emphasis if e > start and s < end)
         piece = text[start:end]
         if piece.strip():
-            chunks.append(fit(piece.rstrip(), CONTENT_LIMIT, spans))
+            chunks.append(fit(piece.rstrip(), limit, spans))
         start = end
     return chunks

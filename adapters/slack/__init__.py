@@ -14,7 +14,7 @@ from .destination import (
     SlackWebhookAdapter,
     delivery_error,
 )
-from .render import render_alert, render_reply
+from .render import render_alert, render_digest, render_reply
 
 __all__ = [
     "ChannelPacer",
@@ -25,6 +25,7 @@ __all__ = [
     "SlackWebhookAdapter",
     "delivery_error",
     "render_alert",
+    "render_digest",
     "render_reply",
     "settings_problems",
 ]

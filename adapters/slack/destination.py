@@ -1,10 +1,11 @@
 """Slack destinations: ``slack:<channel id>`` (bot token) and
 ``slack-webhook:<incoming webhook URL>``.
 
-Both post the Block Kit rendering of an alert, pace themselves to about one
-message per second per channel (Slack's chat.postMessage allowance), and let
-slack_sdk's rate-limit retry handler sleep through 429 ``Retry-After``
-answers (slack_sdk does not retry 429 by default). What still fails becomes a
+Both post the Block Kit rendering of an alert (``send``) or of a digest
+(``send_digest``), pace themselves to about one message per second per
+channel (Slack's chat.postMessage allowance), and let slack_sdk's
+rate-limit retry handler sleep through 429 ``Retry-After`` answers
+(slack_sdk does not retry 429 by default). What still fails becomes a
 :class:`bot.exceptions.DeliveryError` whose ``transient`` flag tells the
 outbox whether to retry; nothing is swallowed.
 
@@ -35,10 +36,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.config import Config
 from bot.exceptions import DeliveryError, UnknownDestinationError
-from bot.types import Alert
+from bot.types import Alert, AlertDigest
 
 from ._settings import SlackSettings, settings_problems
-from .render import render_alert
+from .render import render_alert, render_digest
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,17 @@ class SlackChannel:
 
         Raises :class:`DeliveryError` (transient for 429, 5xx and network errors).
         """
-        payload = render_alert(alert, unfurl=self.adapter.settings.unfurl)
+        return await self._post(render_alert(alert, unfurl=self.adapter.settings.unfurl))
+
+    async def send_digest(self, digest: AlertDigest) -> str | None:
+        """Post a digest, quiet-hours catch-up or roll-up as one Block Kit
+        message; returns its ``ts``. Raises as :meth:`send` does.
+
+        chat.postMessage has no idempotency key: ``digest.options``'s is unused.
+        """
+        return await self._post(render_digest(digest, unfurl=self.adapter.settings.unfurl))
+
+    async def _post(self, payload: dict[str, Any]) -> str | None:
         client = self.adapter.client()
         async with self.adapter.pacer.slot(self.name):
             try:
@@ -306,7 +317,14 @@ class SlackWebhook:
 
         Raises :class:`DeliveryError` (transient for 429, 5xx and network errors).
         """
-        payload = render_alert(alert, unfurl=self.adapter.settings.unfurl)
+        return await self._post(render_alert(alert, unfurl=self.adapter.settings.unfurl))
+
+    async def send_digest(self, digest: AlertDigest) -> str | None:
+        """Post a digest, quiet-hours catch-up or roll-up as one Block Kit
+        message; returns None. Raises as :meth:`send` does."""
+        return await self._post(render_digest(digest, unfurl=self.adapter.settings.unfurl))
+
+    async def _post(self, payload: dict[str, Any]) -> str | None:
         client = AsyncWebhookClient(
             self.url, timeout=REQUEST_TIMEOUT, session=self.adapter.session(),
             logger=_webhook_sdk_log,

@@ -17,6 +17,7 @@ what counts, so cutting is repeated until the escaped text fits.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -24,8 +25,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from adapters._text import ELLIPSIS, clip_spans, truncate
+from bot._outbox import LISTED_IN_ROLLUP
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
-from bot.types import Alert
+from bot.types import Alert, AlertDigest
 
 #: A JSON object as sent to Slack.
 JSON = dict[str, Any]
@@ -52,6 +54,8 @@ TITLE_LIMIT = 300
 META_LIMIT = 300
 #: The plain-text fallback shown in notifications.
 FALLBACK_LIMIT = 3000
+#: A digest's topic heading and an item's source in a digest line.
+DIGEST_NAME_LIMIT = 200
 
 # -- escaping ------------------------------------------------------------------
 
@@ -367,6 +371,138 @@ def render_alert(alert: Alert, *, unfurl: bool = False) -> JSON:
     return {
         "text": fallback_text(notice),
         "blocks": card_blocks(card),
+        "unfurl_links": unfurl,
+        "unfurl_media": unfurl,
+    }
+
+
+# -- digests -----------------------------------------------------------------------
+
+
+def _date_span(alerts: Sequence[Alert]) -> str:
+    """When the dated ``alerts`` were published: one date, or the first – the last."""
+    dates = sorted(a.item.published for a in alerts if a.item.published is not None)
+    if not dates:
+        return ""
+    if dates[0] == dates[-1]:
+        return date_token(dates[0])
+    return f"{date_token(dates[0])} – {date_token(dates[-1])}"
+
+
+def _digest_line(alert: Alert, *, with_source: bool) -> str:
+    """One item of a digest: "• <url|title>", and " — source" when asked.
+
+    At most about 2,500 characters (a 2,000-character URL, a 300-character
+    title, a 200-character source), so it always fits in a fresh section.
+    """
+    item = alert.item
+    title = one_line(item.title) or "(no title)"
+    safe = safe_url(item.url)
+
+    def link(cut: str) -> str:
+        label = _plain_mrkdwn(cut)
+        return f"<{safe}|{label}>" if safe else label
+
+    room = TITLE_LIMIT + (len(safe) + 3 if safe else 0)
+    line = "• " + (fit(title, room, link) or "(no title)")
+    source = one_line(item.source) if with_source else ""
+    if source:
+        line += " — " + fit(source, DIGEST_NAME_LIMIT, _plain_mrkdwn)
+    return line
+
+
+def _topic_context(alerts: Sequence[Alert]) -> JSON:
+    """How many items a topic's section lists, from which source(s), and when."""
+    n = len(alerts)
+    count = f"{n} item{'s' if n != 1 else ''}"
+    sources = [s for s in dict.fromkeys(one_line(a.item.source) for a in alerts) if s]
+    if len(sources) == 1:
+        origin = fit(sources[0], DIGEST_NAME_LIMIT,
+                     lambda s: f"{count} from *{_plain_mrkdwn(s)}*") or count
+    elif sources:
+        origin = f"{count} from {len(sources)} sources"
+    else:
+        origin = count
+    return _context([origin, _date_span(alerts)])
+
+
+def _topic_blocks(name: str, alerts: Sequence[Alert], room: int) -> tuple[list[JSON], int]:
+    """One topic of a digest in at most ``room`` blocks: section(s) headed by
+    the topic's name listing its items, then a context line. Returns the
+    blocks and how many of ``alerts`` they list (a prefix, fewer when the
+    room runs out)."""
+    if room < 2 or not alerts:
+        return [], 0
+    heading = fit(one_line(name), DIGEST_NAME_LIMIT,
+                  lambda s: f"*{_plain_mrkdwn(s)}*") or "*(no topic)*"
+    # The source goes on each line only when it differs between lines; a
+    # single source is named once, in the context line.
+    several = len({one_line(a.item.source) for a in alerts}) > 1
+    texts: list[str] = []
+    current = heading
+    shown = 0
+    for alert in alerts:
+        line = _digest_line(alert, with_source=several)
+        if len(current) + 1 + len(line) <= SECTION_TEXT_LIMIT:
+            current += "\n" + line
+        elif len(texts) + 3 <= room:  # the full section, this new one and the context
+            texts.append(current)
+            current = line
+        else:
+            break
+        shown += 1
+    if shown == 0:
+        return [], 0
+    texts.append(current)
+    blocks = [{"type": "section", "text": _text_obj(t)} for t in texts]
+    return [*blocks, _topic_context(alerts[:shown])], shown
+
+
+def _digest_fallback(title: str, listed: Sequence[Alert], total: int) -> str:
+    # Titles and sources only: notifications need no URLs, and a URL in
+    # this non-verbatim text could be auto-linked whatever its scheme.
+    lines = [title]
+    for alert in listed:
+        item = alert.item
+        source = one_line(item.source)
+        line = f"• {one_line(item.title) or '(no title)'}"
+        lines.append(f"{line} ({source})" if source else line)
+    if total > len(listed):
+        lines.append(f"… and {total - len(listed)} more")
+    return fallback_text("\n".join(lines))
+
+
+def render_digest(digest: AlertDigest, *, unfurl: bool = False) -> JSON:
+    """A digest, quiet-hours catch-up or burst roll-up as one
+    ``chat.postMessage`` / incoming-webhook payload (without ``channel``).
+
+    A header with the digest's title, then per topic (:meth:`AlertDigest.by_topic`)
+    a section headed by the topic's name listing the linked titles, and a
+    context line saying how many items, from which source, published when.
+    A roll-up lists its first :data:`LISTED_IN_ROLLUP` items, like the other
+    renderings. What does not fit Slack's limits (50 blocks, 3,000 characters
+    a section) is counted in a last line, "… and 12 more". ``unfurl`` as
+    for :func:`render_alert`. Never raises.
+    """
+    title = one_line(digest.title) or "Vigie digest"
+    blocks: list[JSON] = [{"type": "header",
+                           "text": _plain_obj(truncate(title, HEADER_TEXT_LIMIT))}]
+    listed = digest.alerts[:LISTED_IN_ROLLUP] if digest.kind == "overflow" else digest.alerts
+    room = MAX_BLOCKS - len(blocks) - 1  # one kept for the "… and N more" line
+    shown = 0
+    for name, alerts in dataclasses.replace(digest, alerts=listed).by_topic():
+        topic, count = _topic_blocks(name, alerts, room)
+        blocks += topic
+        room -= len(topic)
+        shown += count
+        if count < len(alerts):
+            break  # out of room: every later topic is counted as more
+    rest = len(digest.alerts) - shown
+    if rest > 0:
+        blocks.append(_context([f"… and {rest} more"]))
+    return {
+        "text": _digest_fallback(title, listed, len(digest.alerts)),
+        "blocks": blocks,
         "unfurl_links": unfurl,
         "unfurl_media": unfurl,
     }
