@@ -29,6 +29,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_parser.py
+	$(BIN)/python bench/bench_pipeline.py
 
 clean:
 	rm -rf $(VENV) vigie.db vigie.db-wal vigie.db-shm

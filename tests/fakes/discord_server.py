@@ -198,8 +198,88 @@ def _validate_embed(errors: _Errors, i: int, embed: Any) -> None:
                     _max_len(errors, [*fpath, key], f.get(key), limit)
 
 
-def validate_message(payload: Any, *, webhook: bool = False) -> dict[str, Any] | None:
-    """Discord's verdict on a message body: None when accepted, else the 400 error body."""
+#: Button styles: primary, secondary, success, danger, link, premium.
+_LINK_STYLE, _PREMIUM_STYLE = 5, 6
+#: Select menus (string, user, role, mentionable, channel): one fills an action row.
+_SELECT_TYPES = frozenset({3, 5, 6, 7, 8})
+
+
+def _validate_components(errors: _Errors, components: Any) -> None:
+    """Discord's checks on message components (action rows of buttons or a select)."""
+    if not isinstance(components, list):
+        errors.add(["components"], "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType")
+        return
+    if len(components) > 5:
+        errors.add(["components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+    seen: set[str] = set()
+    for i, row in enumerate(components):
+        rpath: list[str | int] = ["components", i]
+        if not isinstance(row, dict) or row.get("type") != 1:
+            errors.add([*rpath, "type"], "UNION_TYPE_CHOICES",
+                       'Value of field "type" must be one of (1,).')
+            continue
+        children = row.get("components")
+        if not isinstance(children, list) or not 1 <= len(children) <= 5:
+            errors.add([*rpath, "components"], "BASE_TYPE_BAD_LENGTH",
+                       "Must be between 1 and 5 in length.")
+            continue
+        for j, child in enumerate(children):
+            cpath: list[str | int] = [*rpath, "components", j]
+            if not isinstance(child, dict):
+                errors.add(cpath, "DICT_TYPE_CONVERT",
+                           "Only dictionaries may be used in a DictType")
+                continue
+            kind = child.get("type")
+            if kind in _SELECT_TYPES:
+                if len(children) > 1:
+                    errors.add(rpath, "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                               "The specified component exceeds the maximum width")
+                _custom_id(errors, cpath, child.get("custom_id"), seen)
+                continue
+            if kind != 2:
+                errors.add([*cpath, "type"], "UNION_TYPE_CHOICES",
+                           'Value of field "type" must be one of (2, 3, 5, 6, 7, 8).')
+                continue
+            style = child.get("style")
+            if not isinstance(style, int) or isinstance(style, bool) or not 1 <= style <= 6:
+                errors.add([*cpath, "style"], "BASE_TYPE_CHOICES",
+                           "Value must be one of (1, 2, 3, 4, 5, 6).")
+                continue
+            _max_len(errors, [*cpath, "label"], child.get("label"), 80)
+            if style == _LINK_STYLE:
+                if child.get("custom_id") is not None:
+                    errors.add([*cpath, "custom_id"], "BUTTON_COMPONENT_LINK_CUSTOM_ID",
+                               "A link button cannot have a custom id")
+                if child.get("url") is None:
+                    errors.add([*cpath, "url"], "BASE_TYPE_REQUIRED", "This field is required")
+                _url(errors, [*cpath, "url"], child.get("url"))
+            elif style != _PREMIUM_STYLE:
+                if child.get("url") is not None:
+                    errors.add([*cpath, "url"], "BUTTON_COMPONENT_URL_NON_LINK",
+                               "Only link buttons can have a url")
+                _custom_id(errors, cpath, child.get("custom_id"), seen)
+            if style != _PREMIUM_STYLE and not child.get("label") and not child.get("emoji"):
+                errors.add([*cpath], "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED",
+                           "A button needs a label or an emoji")
+
+
+def _custom_id(errors: _Errors, path: list[str | int], value: Any, seen: set[str]) -> None:
+    if not isinstance(value, str) or not value:
+        errors.add([*path, "custom_id"], "BASE_TYPE_REQUIRED", "This field is required")
+        return
+    _max_len(errors, [*path, "custom_id"], value, 100)
+    if value in seen:
+        errors.add([*path, "custom_id"], "COMPONENT_CUSTOM_ID_DUPLICATED",
+                   "Component custom id cannot be duplicated")
+    seen.add(value)
+
+
+def validate_message(payload: Any, *, webhook: bool = False,
+                     edit: bool = False) -> dict[str, Any] | None:
+    """Discord's verdict on a message body: None when accepted, else the 400 error body.
+
+    ``edit``: the body of an edit, which need not carry any content.
+    """
     if not isinstance(payload, dict):
         return {"message": "Invalid Form Body", "code": 50035,
                 "errors": {"_errors": [{"code": "DICT_TYPE_CONVERT",
@@ -219,6 +299,8 @@ def validate_message(payload: Any, *, webhook: bool = False) -> dict[str, Any] |
         if total > 6000:
             errors.add(["embeds"], "MAX_EMBED_SIZE_EXCEEDED",
                        "Embed size exceeds maximum size of 6000")
+    if payload.get("components") is not None:
+        _validate_components(errors, payload["components"])
     nonce = payload.get("nonce")
     if nonce is not None:
         if isinstance(nonce, str):
@@ -259,6 +341,8 @@ def validate_message(payload: Any, *, webhook: bool = False) -> dict[str, Any] |
         _url(errors, ["avatar_url"], payload.get("avatar_url"))
     if errors:
         return {"message": "Invalid Form Body", "code": 50035, "errors": errors.tree}
+    if edit:
+        return None
     if not payload.get("content") and not payload.get("embeds") \
             and not payload.get("components") and not payload.get("sticker_ids"):
         return {"message": "Cannot send an empty message", "code": 50006}
@@ -336,6 +420,9 @@ class InteractionRecord:
     type: int | None
     #: The callback's data, or the message body of a followup or edit.
     data: dict[str, Any]
+    #: The message this answer created or changed, if any (its current state:
+    #: :meth:`FakeDiscord.interaction_message`).
+    message_id: str | None = None
 
     @property
     def ephemeral(self) -> bool:
@@ -349,6 +436,10 @@ class _Interaction:
     guild_id: str | None
     channel_id: str
     user: dict[str, Any] = field(default_factory=dict)
+    #: 2 application command, 3 message component, 4 autocomplete, 5 modal submit.
+    type: int = 2
+    #: The message "@original" names: the response's, or the component's message.
+    original_id: str | None = None
     responded: bool = False
     answered: asyncio.Event = field(default_factory=asyncio.Event)
 
