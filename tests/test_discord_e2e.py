@@ -4,9 +4,9 @@ client, driven only through the local fake Discord's REST API and gateway.
 The test starts a :class:`FakeDiscord` and a :class:`FeedServer` in its own
 event loop, writes a configuration whose ``[discord]`` table points
 ``api_base`` and ``gateway_url`` at the fake, and runs ``vigie run`` as a
-subprocess (:class:`vigieproc.VigieProcess`). It then plays a server's members: slash commands are
-INTERACTION_CREATE events the fake sends through the gateway, alerts are the
-messages the process posts in the fake's channel.
+subprocess (:class:`vigieproc.VigieProcess`). It then plays a server's
+members: slash commands are INTERACTION_CREATE events the fake sends through
+the gateway, alerts are the messages the process posts in the fake's channel.
 """
 
 from __future__ import annotations
