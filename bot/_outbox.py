@@ -174,7 +174,7 @@ def release_times(options: Mapping[str, str]) -> list[tuple[int | None, int, str
 
 
 def _digest_of(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def idempotency_key(alert: Alert) -> str:

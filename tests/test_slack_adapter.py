@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fakes.slack_server import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, FakeSlack, mentions
-from test_slack_render import assert_valid, make_alert
+from test_slack_render import assert_valid, digest_alert, digest_of, make_alert, more_count
 
 from adapters.slack import (
     ChannelPacer,
@@ -22,6 +22,7 @@ from adapters.slack import (
     SlackSettings,
     SlackWebhookAdapter,
     delivery_error,
+    render_digest,
 )
 from bot._delivery import Deliverer
 from bot._destinations import Destinations, section_validators
@@ -451,3 +452,156 @@ async def test_tokens_never_in_logs_or_errors(
     for text in [caplog.text, *map(str, errors), repr(adapter)]:
         assert BOT_TOKEN not in text
         assert BOT_TOKEN.split("-", 1)[1] not in text
+
+
+# -- digests -------------------------------------------------------------------------
+
+
+def fourteen() -> list[Alert]:
+    return [digest_alert(i, topic="GPU" if i % 2 else "IA",
+                         title=f"Item {i} <!channel> @here <@U0ADMIN>") for i in range(14)]
+
+
+async def test_digest_is_one_block_kit_message(fake: FakeSlack, slack: SlackAdapter) -> None:
+    digest = digest_of(fourteen())
+    ts = await slack.destination("C0NEWS").send_digest(digest)
+    [message] = fake.messages("C0NEWS")
+    assert ts == message["ts"]
+    assert_valid(message)
+    assert {k: v for k, v in message.items() if k != "ts"} == render_digest(digest)
+    assert message["blocks"][0]["text"]["text"] == "Daily digest: 14 items matched IA or GPU"
+    assert [b["text"]["text"].split("\n")[0] for b in message["blocks"]
+            if b["type"] == "section"] == ["*IA*", "*GPU*"]
+    assert more_count(message) == 0
+    assert fake.mentions("C0NEWS") == []
+    [call] = fake.calls_to("chat.postMessage")
+    assert call.token == BOT_TOKEN and call.params["channel"] == "C0NEWS"
+
+
+async def test_digest_unfurl_setting_is_sent(fake: FakeSlack) -> None:
+    adapter = SlackAdapter(settings=settings_for(fake, unfurl=True), pace=0.0)
+    try:
+        await adapter.destination("C0NEWS").send_digest(digest_of(fourteen()))
+    finally:
+        await adapter.close()
+    [message] = fake.messages("C0NEWS")
+    assert message["unfurl_links"] is True and message["unfurl_media"] is True
+
+
+@pytest.mark.parametrize(("error", "status", "transient", "words"), [
+    ("not_in_channel", 200, False, "invite it with /invite @Vigie"),
+    ("invalid_blocks", 200, False, "invalid_blocks"),
+    ("token_revoked", 200, False, "revoked"),
+    ("internal_error", 500, True, "HTTP 500"),
+])
+async def test_digest_errors_map_like_alerts(
+    fake: FakeSlack, slack: SlackAdapter, error: str, status: int, transient: bool, words: str,
+) -> None:
+    fake.fail_next("C0NEWS", error, status=status)
+    with pytest.raises(DeliveryError) as info:
+        await slack.destination("C0NEWS").send_digest(digest_of(fourteen()))
+    assert (info.value.transient, info.value.destination) == (transient, "slack:C0NEWS")
+    assert words in info.value.message
+    assert fake.messages("C0NEWS") == []
+
+
+async def test_digest_429s_are_slept_through_then_reported(fake: FakeSlack) -> None:
+    adapter = SlackAdapter(settings=settings_for(fake), pace=0.0, rate_limit_retries=2)
+    dest = adapter.destination("C0NEWS")
+    try:
+        fake.rate_limit("C0NEWS", count=2, retry_after=0)
+        assert await dest.send_digest(digest_of(fourteen())) is not None
+        assert fake.rate_limited == 2 and len(fake.messages("C0NEWS")) == 1
+        fake.rate_limit("C0NEWS", count=3, retry_after=0)
+        with pytest.raises(DeliveryError) as info:
+            await dest.send_digest(digest_of(fourteen()))
+    finally:
+        await adapter.close()
+    assert (info.value.transient, info.value.retry_after) == (True, 0.0)
+    assert fake.rate_limited == 5 and len(fake.messages("C0NEWS")) == 1
+
+
+async def test_digests_and_alerts_share_the_channel_pacing(fake: FakeSlack) -> None:
+    adapter = SlackAdapter(settings=settings_for(fake), pace=0.0, rate_limit_retries=0)
+    fake.burst_limit(2, window=600.0, retry_after=9)
+    dest = adapter.destination("C0NEWS")
+    keys: list[str] = []
+    slot = adapter.pacer.slot
+
+    def recording_slot(key: str) -> Any:
+        keys.append(key)
+        return slot(key)
+
+    adapter.pacer.slot = recording_slot  # type: ignore[method-assign]
+    try:
+        await dest.send(make_alert())
+        await dest.send_digest(digest_of(fourteen()))
+        with pytest.raises(DeliveryError) as info:
+            await dest.send_digest(digest_of(fourteen()))  # Slack's per-channel burst limit
+    finally:
+        await adapter.close()
+    assert keys == ["slack:C0NEWS"] * 3
+    assert (info.value.transient, info.value.retry_after) == (True, 9.0)
+    assert len(fake.messages("C0NEWS")) == 2
+
+
+async def test_an_hourly_digest_through_the_outbox_survives_a_429_burst(
+    fake: FakeSlack, tmp_path: Path,
+) -> None:
+    """Through the real outbox: held for the hour, then one Block Kit message,
+    sent once however many 429s come first."""
+    store = make_store(f"sqlite:///{tmp_path / 'v.db'}")
+    await store.migrate()
+    await store.sync_sources([("src", "https://example.org/feed", True)])
+    alerts = [dataclasses.replace(a, options={"digest": "hourly"}) for a in fourteen()[:6]]
+    await store.save_poll(
+        SourceState("src", "https://example.org/feed", last_poll=T0, initialised=True),
+        [NewItem(a.item, ("gpu",), (a,)) for a in alerts],
+    )
+    adapter = SlackAdapter(settings=settings_for(fake), pace=0.0, rate_limit_retries=1)
+    now = [T0 + timedelta(minutes=5)]
+    deliverer = Deliverer(store, Destinations(Config(path="t"), adapters={"slack": adapter}),
+                          clock=lambda: now[0])
+    try:
+        assert (await deliverer.deliver_due()).held == 6
+        assert fake.messages("C0NEWS") == []
+        fake.rate_limit("C0NEWS", count=5, retry_after=0)
+        now[0] = T0 + timedelta(hours=1)
+        sent = 0
+        for _ in range(6):
+            sent += (await deliverer.deliver_due()).sent
+            now[0] += timedelta(minutes=5)
+        counts = await store.delivery_counts()
+    finally:
+        await adapter.close()
+        await store.close()
+    assert fake.rate_limited == 5
+    assert sent == 1
+    [message] = fake.messages("C0NEWS")
+    assert_valid(message)
+    assert message["blocks"][0]["text"]["text"] == "Hourly digest: 6 items matched IA or GPU"
+    assert sorted(line.split("|")[1] for b in message["blocks"] if b["type"] == "section"
+                  for line in b["text"]["text"].split("\n")[1:]) == [
+        f"Item {i} &lt;!channel&gt; @\u2060here &lt;@U0ADMIN&gt;>" for i in range(6)]
+    assert fake.mentions("C0NEWS") == []
+    assert counts == {"pending": 0, "sent": 6, "failed": 0}
+
+
+async def test_webhook_digest(fake: FakeSlack, hooks: SlackWebhookAdapter) -> None:
+    url = fake.webhook_url("T0VIGIE01/B0HOOK/abc")
+    dest = hooks.destination(url)
+    digest = digest_of(fourteen(), "overflow", {"limit": "10/h"})
+    fake.rate_limit("T0VIGIE01/B0HOOK/abc", count=2, retry_after=0)
+    assert await dest.send_digest(digest) is None  # the 429s were slept through
+    [message] = fake.messages("T0VIGIE01/B0HOOK/abc")
+    assert_valid(message)
+    assert {k: v for k, v in message.items() if k != "ts"} == render_digest(digest)
+    header = message["blocks"][0]["text"]["text"]
+    assert header == "14 more items matched IA or GPU in the last hour"
+    assert more_count(message) == 9
+    assert fake.mentions("T0VIGIE01/B0HOOK/abc") == []
+    fake.fail_next("T0VIGIE01/B0HOOK/abc", "no_service", status=404)
+    with pytest.raises(DeliveryError, match="removed or disabled") as info:
+        await dest.send_digest(digest)
+    assert info.value.transient is False
+    assert url.rsplit("/", 1)[1] not in str(info.value)

@@ -40,7 +40,7 @@ class SlackSettings:
     admin_users: tuple[str, ...] = ()
     #: Web API base URL (slack_sdk's ``base_url``), ending with "/".
     api_base: str = DEFAULT_API_BASE
-    #: Whether alerts unfurl links and media.
+    #: Whether alerts and digests unfurl links and media.
     unfurl: bool = False
     #: Whether to publish the App Home tab.
     app_home: bool = False

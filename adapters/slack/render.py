@@ -1,4 +1,4 @@
-"""Block Kit rendering of alerts and command replies (pure: no I/O).
+"""Block Kit rendering of alerts, digests and command replies (pure: no I/O).
 
 Feed text is untrusted. Everything that reaches a ``mrkdwn`` text goes through
 :func:`mrkdwn`, which escapes ``&``, ``<`` and ``>`` (so no ``<!channel>``,
