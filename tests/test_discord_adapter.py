@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -24,19 +25,24 @@ from adapters.discord import (
     DiscordSettings,
     DiscordWebhookAdapter,
     alert_nonce,
+    digest_nonce,
     parse_webhook_url,
     redact_webhook_url,
 )
 from adapters.discord.bot import DiscordBot, quote, start_discord
 from adapters.discord.render import escape
 from adapters.discord.settings import configure_endpoints, current_endpoints
+from bot._delivery import Deliverer
 from bot._destinations import Destinations, section_validators
+from bot._outbox import digest_alert, make_digest
+from bot._storage import make_store
+from bot._types import DigestDestination, NewItem
 from bot.chat import Caller, CompletionKind
 from bot.commands import tokenize
-from bot.config import validate
+from bot.config import Config, validate
 from bot.exceptions import ConfigError, DeliveryError, UnknownDestinationError
 from bot.replies import Heading, ItemCard, Reply
-from bot.types import Alert, Item
+from bot.types import Alert, AlertDigest, DigestKind, Item, SourceState
 
 ROLE = "412345678901234567"
 
@@ -380,6 +386,149 @@ def test_webhook_urls() -> None:
     assert token not in str(err.value)
 
 
+# -- digests ------------------------------------------------------------------------------
+
+
+def digest_of(destination: str, keys: list[str], *, kind: DigestKind = "digest",
+              options: dict[str, str] | None = None) -> AlertDigest:
+    """A digest as the outbox makes it (title, idempotency key), of alerts on two topics."""
+    opts = {"digest": "hourly", **(options or {})}
+    alerts = []
+    for i, key in enumerate(keys):
+        a = make_alert(destination, key=key, options=opts)
+        if i % 2:
+            a = dataclasses.replace(a, topics=("ai",), topic_names=("AI",))
+        alerts.append(a)
+    return make_digest(kind, "gpu-news", destination, alerts, opts)
+
+
+async def test_a_digest_is_one_message_of_embeds_by_topic(
+        fake: FakeDiscord, guild: FakeGuild, adapter: DiscordAdapter) -> None:
+    channel = guild.channel_ids[0]
+    dest: DigestDestination = adapter.destination(channel)  # checked by mypy
+    digest = digest_of(f"discord:{channel}", ["a", "b", "c"])
+    message_id = await dest.send_digest(digest)
+    (msg,) = fake.messages(channel)
+    assert msg["id"] == message_id
+    assert msg["content"] == "**Hourly digest: 3 items matched GPUs or AI**"
+    assert [e["title"] for e in msg["embeds"]] == ["GPUs (2)", "AI (1)"]
+    assert msg["embeds"][0]["description"] == (
+        "• [Nvidia H100 (a)](https://example.org/a) · numerama\n"
+        "• [Nvidia H100 (c)](https://example.org/c) · numerama")
+    assert msg["mention_everyone"] is False and msg["mention_roles"] == []
+    # The nonce comes from the outbox's idempotency key, as the plain-text form's would.
+    body = fake.requests[-1][3]
+    assert body["enforce_nonce"] is True
+    assert body["nonce"] == digest_nonce(digest) == alert_nonce(digest_alert(digest))
+    # A retry (after a crash before the send was recorded) posts nothing new ...
+    assert await dest.send_digest(digest) == message_id
+    assert len(fake.messages(channel)) == 1
+    # ... while a digest of other items is another message.
+    other = digest_of(f"discord:{channel}", ["a", "b", "d"])
+    assert digest_nonce(other) != digest_nonce(digest)
+    assert await dest.send_digest(other) != message_id
+    assert len(fake.messages(channel)) == 2
+
+
+async def test_a_big_digest_is_cut_to_discords_limits(
+        fake: FakeDiscord, guild: FakeGuild, adapter: DiscordAdapter) -> None:
+    channel = guild.channel_ids[0]
+    digest = digest_of(f"discord:{channel}", [f"item-{i}-" + "x" * 300 for i in range(200)])
+    await adapter.destination(channel).send_digest(digest)
+    (msg,) = fake.messages(channel)  # the fake refuses anything over the limits
+    lines = [line for e in msg["embeds"] for line in e["description"].split("\n")]
+    items = [line for line in lines if line.startswith("• [Nvidia H100 (item-")]
+    assert len(items) > 1
+    assert lines == [*items, f"… and {200 - len(items)} more"]
+
+
+async def test_a_digest_pings_only_the_subscription_role(
+        fake: FakeDiscord, guild: FakeGuild, adapter: DiscordAdapter) -> None:
+    channel = guild.channel_ids[0]
+    role = fake.role_id(guild, "gpu-fans")
+    digest = digest_of(f"discord:{channel}", ["@everyone", "<@&412345678901234567>"],
+                       kind="overflow", options={"mention": role})
+    await adapter.destination(channel).send_digest(digest)
+    (msg,) = fake.messages(channel)
+    assert msg["mention_roles"] == [role]
+    assert msg["mention_everyone"] is False and msg["mentions"] == []
+    assert msg["content"].startswith(f"<@&{role}> **2 more items matched")
+
+
+async def test_digest_failures_are_mapped_like_alerts(
+        fake: FakeDiscord, guild: FakeGuild, adapter: DiscordAdapter) -> None:
+    channel = guild.channel_ids[1]
+    fake.fail_next(channel, 429, retry_after=120.0)
+    with pytest.raises(DeliveryError) as info:
+        await adapter.destination(channel).send_digest(digest_of(f"discord:{channel}", ["a"]))
+    assert (info.value.transient, info.value.retry_after) == (True, 120.0)
+    fake.forbid(channel)
+    with pytest.raises(DeliveryError) as info:
+        await adapter.destination(channel).send_digest(digest_of(f"discord:{channel}", ["a"]))
+    assert info.value.transient is False
+    assert info.value.message == f"the bot cannot post in channel {channel} (Missing Access)"
+    assert fake.messages(channel) == []
+
+
+async def test_a_digest_through_a_webhook(fake: FakeDiscord, guild: FakeGuild) -> None:
+    channel = guild.channel_ids[0]
+    thread = fake.add_thread(guild, channel)
+    wid, _, url = fake.add_webhook(channel)
+    role = fake.role_id(guild, "gpu-fans")
+    adapter = DiscordWebhookAdapter(settings=settings_for(fake, token=None,
+                                                          webhook_username="Vigie"))
+    try:
+        dest: DigestDestination = adapter.destination(
+            f"{fake.webhook_url(wid)}?thread_id={thread}")
+        digest = digest_of(f"discord-webhook:{url}", ["a", "b"], kind="quiet",
+                           options={"mention": role})
+        message_id = await dest.send_digest(digest)
+        fake.fail_next(wid, 404)
+        with pytest.raises(DeliveryError) as info:
+            await dest.send_digest(digest)
+        assert info.value.transient is False
+    finally:
+        await adapter.close()
+    (msg,) = fake.messages(thread)
+    assert msg["id"] == message_id and msg["webhook_id"] == wid
+    assert msg["author"]["username"] == "Vigie"
+    assert msg["content"] == f"<@&{role}> **2 items matched GPUs or AI during quiet hours**"
+    assert [e["title"] for e in msg["embeds"]] == ["GPUs (1)", "AI (1)"]
+    assert msg["mention_roles"] == [role] and msg["mention_everyone"] is False
+
+
+async def test_the_outbox_sends_digests_natively(fake: FakeDiscord, guild: FakeGuild,
+                                                 store_url: str) -> None:
+    channel = guild.channel_ids[0]
+    store = make_store(store_url)
+    adapter = DiscordAdapter(settings=settings_for(fake))
+    destinations = Destinations(Config(path="t"), adapters={"discord": adapter})
+    t0 = datetime(2025, 3, 1, 9, 5, tzinfo=UTC)
+    now = [t0]
+    try:
+        await store.migrate()
+        alerts = [make_alert(f"discord:{channel}", key=f"k{i}", options={"digest": "hourly"})
+                  for i in range(3)]
+        await store.save_poll(
+            SourceState("numerama", "https://example.org/feed", last_poll=t0,
+                        initialised=True),
+            [NewItem(a.item, a.topics, (a,)) for a in alerts])
+        worker = Deliverer(store, destinations, lambda: now[0], rand=lambda: 0.5)
+        assert (await worker.deliver_due()).held == 3
+        assert fake.messages(channel) == []
+        now[0] = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+        assert (await worker.deliver_due()).sent == 1
+    finally:
+        await destinations.close()
+        await store.close()
+    (msg,) = fake.messages(channel)
+    assert msg["content"] == "**Hourly digest: 3 items matched GPUs**"
+    (embed,) = msg["embeds"]
+    assert embed["title"] == "GPUs (3)"
+    assert [line.split("](")[0] for line in embed["description"].split("\n")] == [
+        f"• [Nvidia H100 (k{i})" for i in range(3)]
+
+
 # -- through the configuration and the entry points ---------------------------------------
 
 
@@ -577,25 +726,23 @@ async def test_configured_admin_role_is_enough(
     assert caller.is_platform_admin is False
 
 
-async def test_recent_answers_with_embeds_over_several_messages(
+async def test_recent_answers_with_one_paged_message(
         fake: FakeDiscord, admin_guild: FakeGuild, discord_bot: DiscordBot,
         handler: CannedCommandHandler) -> None:
     cards = tuple(ItemCard(title=f"Item {i} @everyone", url=f"https://e.org/{i}", source="src",
                            published=datetime(2025, 1, 1, tzinfo=UTC), topics=("GPUs",),
                            summary="GPU news") for i in range(12))
     handler.replies["recent"] = Reply((Heading("Recent items"), *cards))
-    answers = await invoke(fake, admin_guild, member(), ["vigie", "recent"],
-                           {"target": "gpu", "hours": 48})
-    await asyncio.sleep(0.2)  # let the second page's followup arrive
-    answers = [r for r in fake.interaction_responses if r.interaction_id
-               == answers[0].interaction_id]
+    (answer,) = await invoke(fake, admin_guild, member(), ["vigie", "recent"],
+                             {"target": "gpu", "hours": 48})
     assert handler.calls[0][1] == "recent gpu --hours 48"
-    assert [(a.kind, len(a.data["embeds"])) for a in answers] == [("callback", 10),
-                                                                  ("followup", 2)]
-    first = answers[0].data
-    assert first["content"] == "**Recent items**"
-    assert first["embeds"][0]["title"] == "Item 0 @\u200beveryone"
-    assert not answers[0].ephemeral
+    # Ten embeds and the buttons to the rest, in one message (tests/test_discord_pages.py).
+    assert answer.kind == "callback" and len(answer.data["embeds"]) == 10
+    assert answer.data["content"] == "**Recent items**\n\nPage 1/2"
+    assert [b["label"] for b in answer.data["components"][0]["components"]] == [
+        "Previous", "Next"]
+    assert answer.data["embeds"][0]["title"] == "Item 0 @\u200beveryone"
+    assert not answer.ephemeral
 
 
 async def test_errors_from_the_command_layer_are_private(

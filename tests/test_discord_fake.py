@@ -138,6 +138,51 @@ def test_limits_at_the_edge_are_accepted() -> None:
     }) is None
 
 
+def _row(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": 1, "components": list(buttons)}
+
+
+def _button(custom_id: str, label: str = "Go", **kw: Any) -> dict[str, Any]:
+    return {"type": 2, "style": 2, "label": label, "custom_id": custom_id, **kw}
+
+
+@pytest.mark.parametrize("components, path", [
+    ([_row(_button(f"b{i}")) for i in range(6)], ["components"]),
+    ([_row(*(_button(f"b{i}") for i in range(6)))], ["components", "0", "components"]),
+    ([_row()], ["components", "0", "components"]),
+    ([_row(_button("x" * 101))], ["components", "0", "components", "0", "custom_id"]),
+    ([_row(_button("a", label="l" * 81))], ["components", "0", "components", "0", "label"]),
+    ([_row(_button("a"), _button("a"))], ["components", "0", "components", "1", "custom_id"]),
+    ([_row(_button("a")), _row(_button("a"))],
+     ["components", "1", "components", "0", "custom_id"]),
+    ([_row({"type": 2, "style": 2, "label": "no id"})],
+     ["components", "0", "components", "0", "custom_id"]),
+    ([_row(_button("a", style=5, url="https://e.org"))],
+     ["components", "0", "components", "0", "custom_id"]),
+    ([_row({"type": 2, "style": 5, "label": "bad", "url": "javascript:x"})],
+     ["components", "0", "components", "0", "url"]),
+    ([_row(_button("a", style=9))], ["components", "0", "components", "0", "style"]),
+    ([_row({"type": 3, "custom_id": "s", "options": []}, _button("a"))], ["components", "0"]),
+    ([_button("a")], ["components", "0", "type"]),
+    ({"type": 1}, ["components"]),
+])
+def test_component_limits(components: Any, path: list[str]) -> None:
+    error = validate_message({"content": "x", "components": components})
+    assert error is not None and error["code"] == 50035, error
+    node = error["errors"]
+    for key in path:
+        node = node[key]
+    assert node["_errors"]
+
+
+def test_components_at_the_edge_are_accepted() -> None:
+    rows = [_row(*(_button(f"{r}{c}".ljust(100, "x"), label="l" * 80) for c in range(5)))
+            for r in range(5)]
+    assert validate_message({"content": "x", "components": rows}) is None
+    link = _row({"type": 2, "style": 5, "label": "Open", "url": "https://e.org"})
+    assert validate_message({"components": [link]}) is None  # components alone: not empty
+
+
 def test_pings_follow_allowed_mentions() -> None:
     content = "@everyone <@&111111111111111111> <@222222222222222222> <@!333333333333333333>"
     assert pinged({"content": content}) == (
@@ -341,3 +386,77 @@ async def test_gateway_refuses_a_wrong_token(fake: FakeDiscord,
         await ws.send_json({"op": 2, "d": {"token": "wrong", "intents": 0, "properties": {}}})
         msg = await ws.receive()
         assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 4004
+
+
+async def _raw_client(fake: FakeDiscord, http: aiohttp.ClientSession
+                      ) -> aiohttp.ClientWebSocketResponse:
+    """A gateway connection that identifies and reads READY, without discord.py."""
+    ws = await http.ws_connect(fake.gateway_url + "?v=10&encoding=json")
+    assert (await ws.receive_json())["op"] == 10
+    await ws.send_json({"op": 2, "d": {"token": fake.token, "intents": 1, "properties": {}}})
+    assert (await ws.receive_json())["t"] == "READY"
+    return ws
+
+
+async def test_component_presses_and_message_updates(fake: FakeDiscord,
+                                                     http: aiohttp.ClientSession) -> None:
+    guild = fake.add_guild()
+    channel = guild.channel_ids[0]
+    who = FakeMember("612345678901234567")
+    ws = await _raw_client(fake, http)
+    try:
+        command = fake.interaction_payload(guild, channel, who,
+                                           {"id": "1", "name": "pages", "type": 1})
+        await fake.inject_interaction(command, wait=False)
+        url = f"{fake.api_base}/interactions/{command['id']}/{command['token']}/callback"
+        # UPDATE_MESSAGE answers a component press, not a command.
+        status, body, _ = await post(http, url, {"type": 7, "data": {"content": "x"}})
+        assert status == 400
+        status, body, r = await post(http, url + "?with_response=1", {"type": 4, "data": {
+            "content": "page 1", "components": [_row(
+                _button("prev", "Previous", disabled=True), _button("next", "Next"))]}})
+        assert status == 200 and r.headers["Content-Type"] == "application/json"
+        assert body["interaction"] == {"id": command["id"], "type": 2,
+                                       "response_message_loading": False,
+                                       "response_message_ephemeral": False,
+                                       "response_message_id": body["resource"]["message"]["id"]}
+        message_id = body["resource"]["message"]["id"]
+        assert fake.interaction_message(message_id)["components"][0]["components"][1][
+            "custom_id"] == "next"
+        # Discord's client sends no press of a disabled or missing button.
+        with pytest.raises(LookupError):
+            fake.component_interaction(guild, who, message_id, "prev")
+        with pytest.raises(LookupError):
+            fake.component_interaction(guild, who, message_id, "nope")
+
+        pressed = fake.component_interaction(guild, who, message_id, "next")
+        assert pressed["type"] == 3 and pressed["attachment_size_limit"] > 0
+        assert pressed["data"] == {"custom_id": "next", "component_type": 2}
+        assert pressed["message"]["id"] == message_id
+        await fake.inject_interaction(pressed, wait=False)
+        url = f"{fake.api_base}/interactions/{pressed['id']}/{pressed['token']}/callback"
+        status, body, _ = await post(http, url, {"type": 7, "data": {
+            "components": [_row(_button(f"b{i}")) for i in range(6)]}})
+        assert (status, body["code"]) == (400, 50035)
+        assert fake.interaction_message(message_id)["content"] == "page 1"
+        status, body, _ = await post(http, url + "?with_response=1",
+                                     {"type": 7, "data": {"content": "page 2"}})
+        assert status == 200
+        assert body["interaction"]["type"] == 3
+        assert body["resource"]["type"] == 7
+        updated = fake.interaction_message(message_id)
+        assert body["resource"]["message"] == updated
+        # What an edit leaves out stays as it was.
+        assert updated["content"] == "page 2" and len(updated["components"][0]["components"]) == 2
+        record = fake.interaction_responses[-1]
+        assert (record.type, record.message_id) == (7, message_id)
+        # The press's token edits the message it was on ("@original").
+        async with http.patch(
+                f"{fake.api_base}/webhooks/{fake.application_id}/{pressed['token']}"
+                "/messages/@original", data=json.dumps({"components": []}),
+                headers={"Content-Type": "application/json"}) as r:
+            assert r.status == 200
+        assert fake.interaction_message(message_id)["components"] == []
+        assert fake.interaction_message(message_id)["content"] == "page 2"
+    finally:
+        await ws.close()

@@ -23,18 +23,21 @@ from adapters.discord.render import (
     TITLE_LIMIT,
     alert_message,
     card_embed,
+    digest_line,
+    digest_message,
     emphasise,
     escape,
     fit,
     parse_color,
     reply_messages,
+    reply_pages,
     role_id,
     safe_url,
     topic_color,
 )
 from adapters.discord.settings import validate_settings
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
-from bot.types import Alert, Item
+from bot.types import Alert, AlertDigest, DigestKind, Item
 
 ROLE = "412345678901234567"
 
@@ -309,6 +312,123 @@ def test_card_embed_from_search_hit_is_valid() -> None:
     assert embed["footer"] == {"text": "Matched: item"}
 
 
+# -- pages -----------------------------------------------------------------------------
+
+
+def test_a_reply_that_fits_is_one_page_without_counter() -> None:
+    reply = Reply((Heading("Recent"), *[card(i) for i in range(10)]))
+    assert reply_pages(reply) == reply_messages(reply)
+    (page,) = reply_pages(reply)
+    assert page.content == "**Recent**"
+
+
+def test_pages_carry_a_counter_and_the_heading() -> None:
+    pages = reply_pages(Reply((Heading("Recent"), *[card(i) for i in range(23)])))
+    assert [p.content for p in pages] == [f"**Recent**\n\nPage {i}/3" for i in (1, 2, 3)]
+    assert [len(p.embeds) for p in pages] == [10, 10, 3]
+    assert [e["title"] for p in pages for e in p.embeds] == [f"Item {i}" for i in range(23)]
+
+
+def test_pages_hold_fewer_cards_when_the_6000_require() -> None:
+    long = "word " * 2000
+    pages = reply_pages(Reply((Heading("Search"), *(card(i, summary=long) for i in range(5)))))
+    assert len(pages) >= 3 and all(len(p.embeds) < EMBEDS_PER_MESSAGE for p in pages)
+    assert sum(len(p.embeds) for p in pages) == 5
+    for number, p in enumerate(pages, start=1):
+        assert sum(embed_size(e) for e in p.embeds) <= 6000
+        assert p.content == f"**Search**\n\nPage {number}/{len(pages)}"
+        assert validate_message(p.payload()) is None
+
+
+def test_pages_without_a_heading_show_the_counter_alone() -> None:
+    pages = reply_pages(Reply(tuple(card(i) for i in range(11))))
+    assert [p.content for p in pages] == ["Page 1/2", "Page 2/2"]
+
+
+def test_text_pages_keep_room_for_the_counter() -> None:
+    text = "\n".join(f"line {i} " + "x" * 50 for i in range(200))
+    pages = reply_pages(Reply((Heading("Audit log"), Text(text))))
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        assert page.content is not None and len(page.content) <= CONTENT_LIMIT
+        assert page.content.endswith(f"\n\nPage {number}/{len(pages)}")
+        assert validate_message(page.payload()) is None
+    assert pages[0].content is not None and pages[0].content.startswith("**Audit log**")
+
+
+# -- digests -----------------------------------------------------------------------------
+
+
+def digest_alert_n(i: int, *, topic: str = "gpu", name: str = "GPUs", title: str | None = None,
+                   url: str = "", source: str = "numerama",
+                   title_spans: tuple[tuple[int, int], ...] = ()) -> Alert:
+    item = Item(source=source, key=f"k{i}", url=url or f"https://example.org/{i}",
+                title=f"Item {i}" if title is None else title, summary_text="",
+                content_text="", lead="", published=None, language="en")
+    return Alert(item=item, subscription="gpu-news", destination="discord:1", topics=(topic,),
+                 topic_names=(name,), matched_terms=("GPU",), title_highlights=title_spans)
+
+
+def make_digest_of(alerts: list[Alert], *, kind: DigestKind = "digest",
+                   title: str = "Hourly digest: items matched GPUs",
+                   options: dict[str, str] | None = None) -> AlertDigest:
+    return AlertDigest(kind=kind, subscription="gpu-news", destination="discord:1",
+                       title=title, alerts=tuple(alerts), options=options or {})
+
+
+def test_digest_lists_linked_titles_by_topic() -> None:
+    alerts = [digest_alert_n(1), digest_alert_n(2, topic="ai", name="AI"), digest_alert_n(3)]
+    msg = digest_message(make_digest_of(alerts), colors={"ai": 0x00FF00})
+    assert msg.content == "**Hourly digest: items matched GPUs**"
+    assert msg.allowed_mentions == {"parse": []}
+    gpus, ai = msg.embeds
+    assert gpus["title"] == "GPUs (2)" and ai["title"] == "AI (1)"
+    assert gpus["description"] == ("• [Item 1](https://example.org/1) · numerama\n"
+                                   "• [Item 3](https://example.org/3) · numerama")
+    assert ai["color"] == 0x00FF00 and gpus["color"] in DEFAULT_PALETTE
+    assert validate_message(msg.payload()) is None
+
+
+def test_digest_line_escapes_and_keeps_links_whole() -> None:
+    alert = digest_alert_n(1, title="**GPU** [x](https://e.org) @everyone",
+                           url="https://example.org/a_(b)<c>?q=@here", source="src_*1*",
+                           title_spans=((2, 5),))
+    line = digest_line(alert)
+    assert line == ("• [\\*\\***GPU**\\*\\* \\[x\\](https://e.org) @\u200beveryone]"
+                    "(https://example.org/a_%28b%29%3Cc%3E?q=%40here) · src\\_\\*1\\*")
+    assert digest_line(digest_alert_n(2, url="javascript:alert(1)", title="")) \
+        == "• (no title) · numerama"
+    assert digest_line(digest_alert_n(3, url="https://e.org/" + "a" * 700)) \
+        == "• Item 3 · numerama"
+
+
+def test_a_rollup_lists_its_first_few() -> None:
+    alerts = [digest_alert_n(i) for i in range(8)]
+    msg = digest_message(make_digest_of(alerts, kind="overflow",
+                                        title="8 more items matched GPUs in the last hour"))
+    (embed,) = msg.embeds
+    lines = embed["description"].split("\n")
+    assert lines == [f"• [Item {i}](https://example.org/{i}) · numerama" for i in range(5)] \
+        + ["… and 3 more"]
+    assert msg.content == "**8 more items matched GPUs in the last hour**"
+
+
+def test_a_digest_of_many_topics_keeps_to_ten_embeds() -> None:
+    alerts = [digest_alert_n(i, topic=f"t{i}", name=f"Topic {i}") for i in range(15)]
+    msg = digest_message(make_digest_of(alerts))
+    assert len(msg.embeds) == EMBEDS_PER_MESSAGE
+    assert msg.embeds[-1]["description"].endswith("\n… and 5 more")
+    assert validate_message(msg.payload()) is None
+
+
+def test_a_digest_role_is_its_only_ping() -> None:
+    alerts = [digest_alert_n(1, title="@everyone <@&999999999999999999>")]
+    msg = digest_message(make_digest_of(alerts, title="@here digest",
+                                        options={"mention": f"<@&{ROLE}>"}))
+    assert msg.content == f"<@&{ROLE}> **@\u200bhere digest**"
+    assert pinged(msg.payload()) == (False, [ROLE], [])
+
+
 # -- settings --------------------------------------------------------------------------
 
 
@@ -382,10 +502,59 @@ def test_any_alert_renders_to_a_message_discord_accepts(alert: Alert) -> None:
     st.builds(lambda t, s: card(0, title=t, summary=s), _LONG, _LONG),
 ), max_size=25))
 def test_any_reply_renders_to_messages_discord_accepts(blocks: list[object]) -> None:
-    pages = reply_messages(Reply(tuple(blocks)))  # type: ignore[arg-type]
+    reply = Reply(tuple(blocks))  # type: ignore[arg-type]
+    pages = reply_messages(reply)
     assert pages
     for page in pages:
         payload = page.payload()
         assert validate_message(payload) is None, validate_message(payload)
         assert len(page.embeds) <= EMBEDS_PER_MESSAGE
         assert pinged(payload) == (False, [], [])
+    paged = reply_pages(reply)
+    if len(pages) == 1:
+        assert paged == pages
+    for number, page in enumerate(paged, start=1):
+        payload = page.payload()
+        assert validate_message(payload) is None, validate_message(payload)
+        assert pinged(payload) == (False, [], [])
+        if len(paged) > 1:
+            assert page.content is not None
+            assert page.content.endswith(f"Page {number}/{len(paged)}")
+        else:
+            assert "Page 1/1" not in (page.content or "")
+
+
+@st.composite
+def digests(draw: st.DrawFn) -> AlertDigest:
+    names = draw(st.lists(_TEXT, min_size=1, max_size=14))
+    alerts = [digest_alert_n(i, topic=f"t{names.index(name)}", name=name, title=draw(_LONG),
+                             url=draw(_URL) or "", source=draw(_TEXT),
+                             title_spans=draw(_SPANS))
+              for i, name in enumerate(draw(st.lists(st.sampled_from(names), min_size=1,
+                                                     max_size=40)))]
+    return make_digest_of(alerts, kind=draw(st.sampled_from(["digest", "quiet", "overflow"])),
+                          title=draw(_LONG), options=draw(st.sampled_from([
+                              {}, {"mention": ROLE}, {"mention": "@everyone"},
+                              {"color": "nope"}, {"color": "#010203"}])))
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(digests())
+def test_any_digest_renders_to_a_message_discord_accepts(digest: AlertDigest) -> None:
+    message = digest_message(digest)
+    payload = message.payload()
+    assert validate_message(payload) is None, validate_message(payload)
+    assert pinged(payload) == (False, [ROLE] if digest.options.get("mention") == ROLE else [],
+                               [])
+    # Every item is either listed or counted in the closing line.
+    lines = [line for e in message.embeds for line in e["description"].split("\n")]
+    listed = [line for line in lines if line.startswith("• ")]
+    rest = len(digest.alerts) - len(listed)
+    assert listed and lines == [*listed, *([f"… and {rest} more"] if rest else [])]
+    if digest.kind == "overflow":
+        assert len(listed) <= 5
+    for embed in message.embeds:
+        for text in (embed.get("title", ""), embed["description"]):
+            assert "@everyone" not in text and "@here" not in text
+            assert re.search(r"(?<!\\)<[@#]", text) is None

@@ -40,6 +40,7 @@ from .destination import (
     DiscordWebhookAdapter,
     DiscordWebhookDestination,
     alert_nonce,
+    digest_nonce,
     parse_webhook_url,
     redact_webhook_url,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "DiscordWebhookDestination",
     "alert_nonce",
     "configure_endpoints",
+    "digest_nonce",
     "parse_webhook_url",
     "redact_webhook_url",
     "validate_settings",

@@ -6,7 +6,8 @@ rebuilds the command line in the command layer's grammar
 (``/vigie-admin keywords add topic:gpu phrase:"h100 sxm"`` →
 ``keywords add gpu "h100 sxm"``), hands it to
 :meth:`bot.chat.CommandHandler.handle` with a :class:`bot.chat.Caller`, and
-renders the neutral reply as Discord messages. Queries (``subscribe``,
+renders the neutral reply as one Discord message (with Previous / Next
+buttons, :class:`PageView`, when it has several pages). Queries (``subscribe``,
 ``recent``, ``search``) go into the line as typed, so their quotes and
 operators mean what they mean on Slack; every other value is quoted so that
 the command layer reads it back as exactly one word.

@@ -10,6 +10,10 @@ message already posted instead of a duplicate.
 configured display name and avatar, into a thread when the URL has a
 ``thread_id`` query parameter.
 
+Both render digests natively (``send_digest``): one message listing the
+collected items by topic (:func:`adapters.discord.render.digest_message`),
+posted as the bot with a nonce derived from the outbox's idempotency key.
+
 Failures become :class:`bot.exceptions.DeliveryError`: rate limits, 5xx,
 timeouts and network errors are transient (with the wait Discord asked for);
 401/403/404/400 are not, and say what to fix. Neither the bot token nor a

@@ -388,8 +388,10 @@ def digest_line(alert: Alert) -> str:
     return f"{line} · {source}" if source else line
 
 
-def _alert_color(alert: Alert, colors: Mapping[str, int], fallback_key: str) -> int:
-    color = alert.options.get("color")
+def _alert_color(alert: Alert, colors: Mapping[str, int], fallback_key: str,
+                 color: str | None = None) -> int:
+    """The subscription's ``color`` option if valid, else the alert's topic colour."""
+    color = color or alert.options.get("color")
     if color:
         try:
             return parse_color(color)
@@ -435,7 +437,8 @@ def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = No
         if not lines:
             break
         embed: dict[str, Any] = {"type": "rich", "title": title, "description": "\n".join(lines),
-                                 "color": _alert_color(alerts[0], colors, digest.subscription)}
+                                 "color": _alert_color(alerts[0], colors, digest.subscription,
+                                                       digest.options.get("color"))}
         used += embed_length(embed)
         embeds.append(embed)
     rest = len(digest.alerts) - listed
@@ -499,6 +502,9 @@ def reply_pages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> lis
         return pages
     limit = CONTENT_LIMIT - PAGE_COUNTER_ROOM
     pages = _render_reply(reply, colors, limit)
+    if len(pages) == 1:
+        # Shorter cuts of long headings and texts can make it fit after all.
+        return pages
     first = reply.blocks[0] if reply.blocks else None
     header = _heading(first.text, limit) if isinstance(first, Heading) else ""
     out: list[Message] = []

@@ -10,13 +10,21 @@ Usage::
         assert fake.messages(channel)[0]["embeds"][0]["title"] == "…"
         fake.fail_next(channel, 429, count=3, retry_after=0.05)
 
+Messages made by interaction answers are kept (:meth:`FakeDiscord.interaction_message`)
+and follow their edits (UPDATE_MESSAGE callbacks, PATCH of ``@original`` or a
+followup), so a test can press one of their buttons: a MESSAGE_COMPONENT
+interaction from :meth:`FakeDiscord.component_interaction`, injected with
+:meth:`FakeDiscord.inject_interaction` like a command.
+
 What it checks, as Discord does: the ``Authorization: Bot <token>`` header
 (401 otherwise), every posted message against Discord's limits (400 with code
 50035 and Discord's nested ``errors``), unknown channels (404, code 10003),
 channels the bot may not post in (403, code 50001), webhook ids and tokens,
-interaction tokens and double acknowledgements, the nonce of
-``enforce_nonce`` messages (the same message comes back instead of a
-duplicate). It computes which mentions a message really pings from its
+interaction tokens and double acknowledgements, the callback types each
+kind of interaction allows, message components (at most 5 action rows of at
+most 5 buttons, custom ids of at most 100 characters, unique; labels of at
+most 80), the nonce of ``enforce_nonce`` messages (the same message comes
+back instead of a duplicate). It computes which mentions a message really pings from its
 content and ``allowed_mentions`` (``mention_everyone``, ``mention_roles``,
 ``mentions`` in each recorded message), like Discord.
 
@@ -24,7 +32,12 @@ Protocol details discord.py depends on: JSON responses carry
 ``Content-Type: application/json`` exactly (with a charset discord.py reads
 the body as text); discord.py retries a 429 only when it has a ``Via``
 header; the gateway speaks uncompressed JSON text frames even when the
-client asks for ``compress=zlib-stream`` (discord.py accepts both).
+client asks for ``compress=zlib-stream`` (discord.py accepts both); an
+interaction needs ``attachment_size_limit``; a callback ``?with_response=1``
+answers ``{"interaction": {"id", "type", "response_message_id", …},
+"resource": {"type", "message"}}``, where discord.py finds the message id it
+keys a view's buttons by (a press is routed by ``message.id`` and
+``data.custom_id``).
 """
 
 from __future__ import annotations
@@ -481,6 +494,8 @@ class FakeDiscord:
         #: Every REST request: (method, path with query, headers, JSON body or None).
         self.requests: list[tuple[str, str, Mapping[str, str], Any]] = []
         self._interactions: dict[str, _Interaction] = {}
+        #: Messages made by interaction answers (responses and followups), by id.
+        self._interaction_messages: dict[str, dict[str, Any]] = {}
         self._sockets: list[_GatewaySession] = []
         self._ready = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -881,28 +896,68 @@ class FakeDiscord:
             error = validate_message(body)
             if error is not None:
                 return self._json(400, error)
-            self.interaction_responses.append(InteractionRecord(interaction.id, "followup",
-                                                                None, dict(body)))
+            message = self._interaction_message(interaction, body, webhook_id=self.application_id)
+            self.interaction_responses.append(InteractionRecord(
+                interaction.id, "followup", None, dict(body), message["id"]))
             interaction.answered.set()
-            return self._json(200, self._message(interaction.channel_id, body, self.bot_user,
-                                                 webhook_id=self.application_id))
+            return self._json(200, message)
         if len(rest) == 2 and rest[0] == "messages":
+            message_id = interaction.original_id if rest[1] == "@original" else rest[1]
+            stored = self._interaction_messages.get(message_id or "")
             if method == "PATCH":
-                error = validate_message(body) if body and (body.get("content") is not None
-                                                            or body.get("embeds")) else None
+                error = validate_message(body or {}, edit=True)
                 if error is not None:
                     return self._json(400, error)
-                self.interaction_responses.append(InteractionRecord(interaction.id, "edit",
-                                                                    None, dict(body or {})))
+                if stored is None:
+                    return self._error(404, "Unknown Message", 10008)
+                updated = self._edit(stored, body or {})
+                if updated is None:
+                    return self._json(400, {"message": "Cannot send an empty message",
+                                            "code": 50006})
+                self.interaction_responses.append(InteractionRecord(
+                    interaction.id, "edit", None, dict(body or {}), updated["id"]))
                 interaction.answered.set()
-                return self._json(200, self._message(interaction.channel_id, body or {},
-                                                     self.bot_user))
+                return self._json(200, updated)
+            if stored is None:
+                return self._error(404, "Unknown Message", 10008)
             if method == "GET":
-                return self._json(200, self._message(interaction.channel_id, {"content": ""},
-                                                     self.bot_user))
+                return self._json(200, stored)
             if method == "DELETE":
+                del self._interaction_messages[stored["id"]]
                 return self._no_content()
         return self._error(404, "404: Not Found")
+
+    def _interaction_message(self, interaction: _Interaction, body: Mapping[str, Any],
+                             **extra: Any) -> dict[str, Any]:
+        """A message an interaction's answer creates, kept for later edits and presses."""
+        message = self._message(interaction.channel_id, body, self.bot_user, **extra)
+        self._interaction_messages[message["id"]] = message
+        return message
+
+    def _edit(self, message: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``message`` with the edit ``body`` applied (None, and unchanged, when the
+        edit would leave it empty), as Discord keeps what an edit leaves out."""
+        updated = dict(message)
+        if "content" in body:
+            updated["content"] = body["content"] or ""
+        if "embeds" in body:
+            updated["embeds"] = [_normalise_embed(e) for e in body["embeds"] or []]
+        if "components" in body:
+            updated["components"] = body["components"] or []
+        if not updated["content"] and not updated["embeds"] and not updated["components"]:
+            return None
+        if "allowed_mentions" in body or "content" in body:
+            am = body.get("allowed_mentions", message.get("allowed_mentions"))
+            everyone, roles, users = pinged({"content": updated["content"],
+                                             "allowed_mentions": am})
+            updated.update(mention_everyone=everyone, mention_roles=roles,
+                           allowed_mentions=am,
+                           mentions=[{"id": u, "username": "user", "discriminator": "0",
+                                      "avatar": None, "global_name": None} for u in users])
+        updated["edited_timestamp"] = _now_iso()
+        message.clear()
+        message.update(updated)
+        return message
 
     # -- interactions --
 
@@ -917,8 +972,18 @@ class FakeDiscord:
             return self._error(400, "Invalid Form Body", 50035)
         kind = int(body["type"])
         data = body.get("data") or {}
+        # 6 and 7 act on the message of a component (or a modal opened from one);
+        # 8 answers autocomplete only.
+        allowed = {2: (4, 5, 9), 3: (4, 5, 6, 7, 9), 4: (8,), 5: (4, 5, 6, 7)}
+        if kind not in allowed.get(interaction.type, ()):
+            return self._error(400, "Interaction response type is not valid for this "
+                                    "interaction", 50035)
         if kind == 4:
             error = validate_message(data)
+            if error is not None:
+                return self._json(400, error)
+        elif kind == 7:
+            error = validate_message(data, edit=True)
             if error is not None:
                 return self._json(400, error)
         elif kind == 8:
@@ -927,30 +992,72 @@ class FakeDiscord:
                     not isinstance(c, dict) or not 1 <= len(str(c.get("name", ""))) <= 100
                     for c in choices):
                 return self._error(400, "Invalid Form Body", 50035)
-        elif kind not in (1, 5, 6, 7, 9):
-            return self._error(400, "Invalid Form Body", 50035)
+        original = self._interaction_messages.get(interaction.original_id or "")
+        if kind in (6, 7) and original is None:
+            return self._error(404, "Unknown Message", 10008)
+        message: dict[str, Any] | None = None
+        if kind == 7:
+            assert original is not None
+            snapshot = dict(original)
+            message = self._edit(original, data)
+            if message is None:
+                original.update(snapshot)
+                return self._json(400, {"message": "Cannot send an empty message",
+                                        "code": 50006})
+        elif kind in (4, 5):
+            flags = int(data.get("flags") or 0)
+            message = self._interaction_message(
+                interaction, data if kind == 4 else {"content": "", "flags": flags | 128},
+                interaction_metadata={
+                    "id": interaction.id, "type": interaction.type, "user": interaction.user,
+                    "authorizing_integration_owners": {"0": interaction.guild_id or "0"}})
+            interaction.original_id = message["id"]
         interaction.responded = True
-        self.interaction_responses.append(InteractionRecord(interaction.id, "callback", kind,
-                                                            dict(data)))
+        self.interaction_responses.append(InteractionRecord(
+            interaction.id, "callback", kind, dict(data),
+            message["id"] if message is not None else None))
         interaction.answered.set()
         result: dict[str, Any] = {"interaction": {
-            "id": interaction.id, "type": 2,
+            "id": interaction.id, "type": interaction.type,
             "response_message_loading": kind == 5,
             "response_message_ephemeral": bool(int(data.get("flags") or 0) & EPHEMERAL),
         }}
-        if kind in (4, 5):
-            message = self._message(interaction.channel_id,
-                                    data if kind == 4 else {"content": ""}, self.bot_user,
-                                    interaction_metadata={
-                                        "id": interaction.id, "type": 2,
-                                        "user": interaction.user,
-                                        "authorizing_integration_owners": {
-                                            "0": interaction.guild_id or "0"}})
+        if message is not None:
             result["interaction"]["response_message_id"] = message["id"]
             result["resource"] = {"type": kind, "message": message}
         if request.query.get("with_response", "").lower() not in ("1", "true"):
             return self._no_content()
         return self._json(200, result)
+
+    def interaction_message(self, message_id: str) -> dict[str, Any]:
+        """A message made by an answer to an interaction, as it is now (after edits).
+
+        Raises KeyError for a message no interaction made (or one deleted).
+        """
+        return dict(self._interaction_messages[message_id])
+
+    def component_interaction(self, guild: FakeGuild, member: FakeMember, message_id: str,
+                              custom_id: str) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload for ``member`` pressing the button
+        ``custom_id`` of the message ``message_id`` (made by an interaction answer).
+
+        Raises LookupError when the message has no such button, or when it is
+        disabled: Discord's client lets no one press it.
+        """
+        message = self.interaction_message(message_id)
+        button = next((c for row in message.get("components") or ()
+                       for c in row.get("components") or ()
+                       if c.get("custom_id") == custom_id), None)
+        if button is None:
+            raise LookupError(f"message {message_id} has no component {custom_id!r}")
+        if button.get("disabled"):
+            raise LookupError(f"the button {button.get('label')!r} is disabled")
+        data = {"custom_id": custom_id, "component_type": button["type"]}
+        if "id" in button:
+            data["id"] = button["id"]
+        payload = self.interaction_payload(guild, message["channel_id"], member, data, kind=3)
+        payload["message"] = message
+        return payload
 
     def command_interaction(self, guild: FakeGuild, channel_id: str, member: FakeMember,
                             path: Iterable[str], options: Mapping[str, Any] | None = None, *,
@@ -1032,7 +1139,8 @@ class FakeDiscord:
         """
         user = (payload.get("member") or {}).get("user") or payload.get("user") or {}
         interaction = _Interaction(payload["id"], payload["token"], payload.get("guild_id"),
-                                   payload["channel_id"], user)
+                                   payload["channel_id"], user, type=int(payload["type"]),
+                                   original_id=(payload.get("message") or {}).get("id"))
         self._interactions[interaction.token] = interaction
         await self.dispatch("INTERACTION_CREATE", payload)
         if not wait:
