@@ -33,13 +33,12 @@ URL may carry a token, so errors and logs show only its scheme and host.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +46,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from adapters._pacing import Pacer
 from bot._fetch import parse_retry_after
 from bot._netguard import GuardedResolver, check_url
 from bot._outbox import IDEMPOTENCY_OPTION, digest_key, idempotency_key
@@ -228,30 +228,6 @@ def status_error(label: str, status: int, retry_after: float | None) -> Delivery
 
 
 # -- pacing --------------------------------------------------------------------------
-
-
-class Pacer:
-    """At most one send at a time per key, ``interval`` seconds apart
-    (shared by every subscription posting to that key)."""
-
-    def __init__(self, interval: float, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
-        self.interval = interval
-        self.clock = clock
-        self.sleep = sleep
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._last: dict[str, float] = {}
-
-    @asynccontextmanager
-    async def slot(self, key: str) -> AsyncIterator[None]:
-        async with self._locks.setdefault(key, asyncio.Lock()):
-            last = self._last.get(key)
-            if last is not None and (wait := last + self.interval - self.clock()) > 0:
-                await self.sleep(wait)
-            try:
-                yield
-            finally:
-                self._last[key] = self.clock()
 
 
 # -- destinations --------------------------------------------------------------------

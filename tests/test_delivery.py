@@ -20,8 +20,8 @@ from fakes.webhook_receiver import WebhookReceiver
 from feedserver import FeedServer
 
 from adapters.console import render_digest
+from adapters._pacing import Pacer
 from adapters.webhook import (
-    Pacer,
     WebhookAdapter,
     WebhookSettings,
     alert_body,

@@ -20,8 +20,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +33,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters._pacing import Pacer
 from bot.config import Config
 from bot.exceptions import DeliveryError, UnknownDestinationError
 from bot.types import Alert, AlertDigest
@@ -156,39 +156,15 @@ def redact_webhook(url: str) -> str:
 # -- pacing --------------------------------------------------------------------------
 
 
-class ChannelPacer:
-    """At most one send at a time per key, ``interval`` seconds apart.
-
-    Shared by every subscription of a channel: they all go through one
-    adapter, hence one pacer. The clock and sleep are injectable for tests.
-    """
+class ChannelPacer(Pacer):
+    """Slack's pacing: about one message per second per channel."""
 
     def __init__(
         self, interval: float = DEFAULT_PACE, *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        self.interval = interval
-        self.clock = clock
-        self.sleep = sleep
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._last: dict[str, float] = {}
-
-    @asynccontextmanager
-    async def slot(self, key: str) -> AsyncIterator[None]:
-        """Wait for ``key``'s turn; the send happens inside the ``async with``."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            last = self._last.get(key)
-            if last is not None:
-                wait = last + self.interval - self.clock()
-                if wait > 0:
-                    await self.sleep(wait)
-            try:
-                yield
-            finally:
-                # Counted from the end of the send: retries inside it (429) push it back.
-                self._last[key] = self.clock()
+        super().__init__(interval, clock=clock, sleep=sleep)
 
 
 # -- bot-token destinations ----------------------------------------------------------
