@@ -19,8 +19,8 @@ from conftest import write_config
 from fakes.webhook_receiver import WebhookReceiver
 from feedserver import FeedServer
 
-from adapters.console import render_digest
 from adapters._pacing import Pacer
+from adapters.console import render_digest
 from adapters.webhook import (
     WebhookAdapter,
     WebhookSettings,
