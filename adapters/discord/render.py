@@ -450,7 +450,10 @@ def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = No
             embeds.append({"type": "rich", "description": more})
     if not embeds:
         embeds.append({"type": "rich", "description": "(no items)"})
-    heading = fit(one_line(digest.title), CONTENT_LIMIT - 64)
+    # The content is the one place that can ping: break any mention syntax
+    # outright rather than rely on the escape alone (then fit to the limit).
+    title = one_line(digest.title).replace("<@", "<\u200b@").replace("<#", "<\u200b#")
+    heading = fit(title, CONTENT_LIMIT - 64)
     content = f"**{heading}**" if heading else None
     role = role_id(digest.options.get("mention"))
     if role:
