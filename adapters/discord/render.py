@@ -594,7 +594,9 @@ def _split_text(text: str, emphasis: Sequence[tuple[int, int]],
                 end = cut + 1
         spans = tuple((s - start, e - start) for s, e in emphasis if e > start and s < end)
         piece = text[start:end]
-        if piece.strip():
-            chunks.append(fit(piece.rstrip(), limit, spans))
+        # Control characters are dropped by fit: a chunk of only those is nothing.
+        fitted = fit(piece.rstrip(), limit, spans) if piece.strip() else ""
+        if fitted.strip():
+            chunks.append(fitted)
         start = end
     return chunks
