@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from discord_fixtures import fake, restore_endpoints  # noqa: F401  (fixtures)
 from fakes.discord_server import (
     MANAGE_GUILD,
     MEMBER_PERMISSIONS,
@@ -31,7 +32,7 @@ from adapters.discord import (
 )
 from adapters.discord.bot import DiscordBot, quote, start_discord
 from adapters.discord.render import escape
-from adapters.discord.settings import configure_endpoints, current_endpoints
+from adapters.discord.settings import configure_endpoints
 from bot._delivery import Deliverer
 from bot._destinations import Destinations, section_validators
 from bot._outbox import digest_alert, make_digest
@@ -45,20 +46,6 @@ from bot.replies import Heading, ItemCard, Reply
 from bot.types import Alert, AlertDigest, DigestKind, Item, SourceState
 
 ROLE = "412345678901234567"
-
-
-@pytest.fixture(autouse=True)
-def restore_endpoints() -> Iterator[None]:
-    """discord.py's endpoints are process-wide: put them back after each test."""
-    saved = current_endpoints()
-    yield
-    configure_endpoints(*saved)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as f:
-        yield f
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -13,22 +13,10 @@ import discord
 import discord.http
 import pytest
 from discord import app_commands
+from discord_fixtures import fake, restore_endpoints  # noqa: F401  (fixtures)
 from fakes.discord_server import MANAGE_GUILD, FakeDiscord, FakeMember, pinged, validate_message
 
-from adapters.discord.settings import configure_endpoints, current_endpoints
-
-
-@pytest.fixture(autouse=True)
-def restore_endpoints() -> Iterator[None]:
-    saved = current_endpoints()
-    yield
-    configure_endpoints(*saved)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as f:
-        yield f
+from adapters.discord.settings import configure_endpoints
 
 
 @pytest.fixture

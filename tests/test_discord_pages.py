@@ -5,11 +5,12 @@ MESSAGE_COMPONENT interactions the fake injects, as Discord's client sends them)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from discord_fixtures import fake, restore_endpoints  # noqa: F401  (fixtures)
 from fakes.discord_server import (
     MANAGE_GUILD,
     FakeDiscord,
@@ -20,7 +21,7 @@ from fakes.discord_server import (
 
 from adapters.discord import DiscordSettings
 from adapters.discord.bot import ONLY_THE_ASKER, DiscordBot
-from adapters.discord.settings import configure_endpoints, current_endpoints
+from adapters.discord.settings import configure_endpoints
 from bot.chat import Caller, CompletionKind
 from bot.replies import Fields, Heading, ItemCard, Reply
 
@@ -42,19 +43,6 @@ class Replies:
 
     async def complete(self, caller: Caller, kind: CompletionKind, prefix: str) -> list[str]:
         return []
-
-
-@pytest.fixture(autouse=True)
-def restore_endpoints() -> Iterator[None]:
-    saved = current_endpoints()
-    yield
-    configure_endpoints(*saved)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as f:
-        yield f
 
 
 @pytest.fixture
