@@ -28,8 +28,9 @@ import codecs
 import html
 import io
 import json
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from html.entities import html5 as _HTML5_ENTITIES
 from typing import Any
@@ -42,6 +43,8 @@ from .exceptions import FeedParseError, NotAFeedError, UnsafeXMLError
 from .types import Entry, ParsedFeed
 
 __all__ = ["find_feed_links", "parse_date", "parse_feed"]
+
+log = logging.getLogger(__name__)
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -636,6 +639,26 @@ def _lang_attr(el: Any) -> str | None:
 # RSS 0.9x / 1.0 (RDF) / 2.0
 
 
+def _read_each(elements: Iterable[Any], read: Callable[[Any], Entry],
+               url: str | None) -> tuple[Entry, ...]:
+    """Read every item with ``read``; an item that cannot be read is skipped.
+
+    Feeds are hostile or merely odd: a field of an unexpected type in one item
+    must cost that item, never the feed (and never the other sources).
+    """
+    entries: list[Entry] = []
+    skipped = 0
+    for element in elements:
+        try:
+            entries.append(read(element))
+        except Exception as e:  # the item boundary: whatever it was, it costs one item
+            skipped += 1
+            log.debug("skipped an unreadable item of %s: %r", url or "a feed", e)
+    if skipped:
+        log.warning("%s: skipped %d item(s) that could not be read", url or "a feed", skipped)
+    return tuple(entries)
+
+
 def _rss_author(value: str) -> str:
     # "jane@example.com (Jane Doe)" → "Jane Doe"
     value = _plain(value)
@@ -815,7 +838,7 @@ def _read_rss(root: Any, ctx: _Ctx, fmt: str) -> ParsedFeed:
                 seen_channel = True
                 title, link, language = _read_channel(child, ctx, items)
     language = language or _lang_attr(root)
-    entries = tuple(_read_rss_item(item, ctx, language) for item in items)
+    entries = _read_each(items, lambda item: _read_rss_item(item, ctx, language), ctx.url)
     return ParsedFeed(format=fmt, title=title, link=link, language=language, entries=entries)
 
 
@@ -978,7 +1001,8 @@ def _read_atom(root: Any, ctx: _Ctx) -> ParsedFeed:
         title=title,
         link=_atom_link(links, ctx),
         language=language,
-        entries=tuple(_read_atom_entry(e, ctx, language, author) for e in entries),
+        entries=_read_each(entries, lambda e: _read_atom_entry(e, ctx, language, author),
+                           ctx.url),
     )
 
 
@@ -999,13 +1023,14 @@ def _json_str(value: Any) -> str | None:
 
 def _json_author(obj: dict[str, Any]) -> str | None:
     authors = obj.get("authors")
-    if isinstance(authors, list):
-        for a in authors:
-            if isinstance(a, dict) and _json_str(a.get("name")):
-                return _plain(a["name"])
-    a = obj.get("author")
-    if isinstance(a, dict) and _json_str(a.get("name")):
-        return _plain(a["name"])
+    candidates = list(authors) if isinstance(authors, list) else []
+    candidates.append(obj.get("author"))
+    for a in candidates:
+        # Only the value _json_str accepted is used: a number or a list as a
+        # name is read as text or ignored, never handed on as is.
+        name = _json_str(a.get("name")) if isinstance(a, dict) else None
+        if name:
+            return _plain(name) or None
     return None
 
 
@@ -1065,11 +1090,8 @@ def _parse_json(text: str, url: str | None) -> ParsedFeed:
         title=_plain(title) or None,
         link=home,
         language=language,
-        entries=tuple(
-            _read_json_item(item, base, language, author)
-            for item in items
-            if isinstance(item, dict)
-        ),
+        entries=_read_each((item for item in items if isinstance(item, dict)),
+                           lambda item: _read_json_item(item, base, language, author), url),
     )
 
 
@@ -1321,14 +1343,29 @@ def parse_feed(
 
     The format is sniffed from the content (BOM, ``<?xml``, a leading ``{``),
     not from ``content_type`` or the URL, whose charset is only a fallback.
-    ``url`` (the final URL fetched) resolves relative links.
+    ``url`` (the final URL fetched) resolves relative links. An item that
+    cannot be read is skipped (and logged); the others are returned.
 
     Raises:
         UnsafeXMLError: the XML declares entities (refused, never expanded).
         NotAFeedError: the body is an HTML page; ``feed_links`` lists the
             feeds it advertises, made absolute.
-        FeedParseError: the body is empty, not a feed, or broken beyond repair.
+        FeedParseError: the body is empty, not a feed, or broken beyond
+            repair; never any other exception.
     """
+    try:
+        return _parse_feed(body, url, content_type)
+    except FeedParseError:
+        raise
+    except RecursionError as e:
+        raise FeedParseError("the document is nested too deeply", url) from e
+    except Exception as e:  # the document boundary: a bug must cost one source, typed
+        log.warning("could not read %s: %s: %s", url or "a feed", type(e).__name__, e,
+                    exc_info=log.isEnabledFor(logging.DEBUG))
+        raise FeedParseError(f"the document could not be read ({type(e).__name__})", url) from e
+
+
+def _parse_feed(body: bytes, url: str | None, content_type: str | None) -> ParsedFeed:
     if not body or not body.strip():
         raise FeedParseError("the document is empty", url)
     text, codec = _decode(body, content_type)

@@ -22,8 +22,15 @@ from ._pipeline import ItemMatch, build_item, decide, match_item
 from ._stories import StoryIndex
 from ._types import NewItem, Store
 from .config import Config, SourceConfig
-from .exceptions import FetchError, GoneError, HTTPStatusError, NotAFeedError, SourceError
-from .types import FetchResult, ParsedFeed, SourceState
+from .exceptions import (
+    FetchError,
+    GoneError,
+    HTTPStatusError,
+    NotAFeedError,
+    SourceError,
+    StorageError,
+)
+from .types import FetchResult, Item, ParsedFeed, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,8 @@ class PollResult:
     not_modified: bool = False
     #: What went wrong, if the poll failed.
     error: SourceError | None = None
+    #: Entries of the feed that could not be made into items (skipped, logged).
+    skipped: int = 0
 
 
 class Poller:
@@ -76,6 +85,9 @@ class Poller:
         self._polling: set[str] = set()
         #: Stories alerted recently, to alert one story from several outlets once.
         self.stories = StoryIndex()
+        #: Polls that failed on an unexpected exception (a bug, not a bad feed):
+        #: each was logged once with its source and counted here.
+        self.unexpected_errors = 0
 
     async def seed_stories(self) -> None:
         """Remember the stories stored recently (after a restart) that matched a topic."""
@@ -96,8 +108,23 @@ class Poller:
         self._polling.add(source.name)
         try:
             return await self._poll(source, backfill=backfill, dry_run=dry_run)
+        except StorageError:
+            raise  # the database, not the source: every source would fail alike
+        except Exception as e:  # the source boundary: one source's trouble stays its own
+            self.unexpected_errors += 1
+            log.error("source %s: unexpected %s while polling (a bug; the other sources go "
+                      "on)", source.name, type(e).__name__, exc_info=e)
+            error = SourceError(f"Vigie could not process this source ({type(e).__name__}); "
+                                "the error was logged")
+            if not dry_run:
+                await self._record_failure(source, error)
+            return PollResult(source.name, error=error)
         finally:
             self._polling.discard(source.name)
+
+    async def _record_failure(self, source: SourceConfig, error: SourceError) -> None:
+        state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
+        await self.store.update_source(self._failed(state, source, error, self.clock()))
 
     async def _poll(self, source: SourceConfig, *, backfill: bool, dry_run: bool) -> PollResult:
         state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
@@ -123,8 +150,17 @@ class Poller:
                 await self.store.update_source(state)
             return PollResult(source.name, not_modified=True)
 
-        items = [build_item(source.name, e, feed, source_language=source.language)
-                 for e in feed.entries]
+        items: list[Item] = []
+        skipped = 0
+        for entry in feed.entries:
+            try:
+                items.append(build_item(source.name, entry, feed,
+                                        source_language=source.language))
+            except Exception as e:  # the item boundary: one odd entry costs itself only
+                skipped += 1
+                log.warning("source %s: skipped an entry that could not be read (%s)",
+                            source.name, type(e).__name__, exc_info=log.isEnabledFor(
+                                logging.DEBUG))
         async with self._decide_lock:
             seen_keys, seen_urls = await self.store.seen(
                 source.name, [i.key for i in items], [i.url for i in items if i.url]
@@ -160,7 +196,8 @@ class Poller:
         alerted = frozenset(m.item.key for m in matches if m.item.key in decision.alertable)
         log.info("source %s: %d items, %d new, %d matched, %d to alert",
                  source.name, len(items), len(decision.new), len(matches), len(alerted))
-        return PollResult(source.name, tuple(matches), alerted, len(decision.new))
+        return PollResult(source.name, tuple(matches), alerted, len(decision.new),
+                          skipped=skipped)
 
     async def _fetch_and_parse(
         self, state: SourceState, *, conditional: bool
