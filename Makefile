@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.example.toml
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench fuzz install clean
 
 $(BIN)/vigie: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The fuzz tests run in `make test` too, with few examples; here for long
+# (VIGIE_FUZZ_EXAMPLES per test, default 5000).
+fuzz: install
+	VIGIE_FUZZ=1 $(BIN)/python -m pytest -q -m fuzz
 
 lint: install
 	$(BIN)/ruff check bot adapters tests bench

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -26,10 +27,16 @@ BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 
 # CI gates a landing: there, property tests run a fixed set of examples so a
 # run is reproducible; locally they explore new random examples every time.
-if os.environ.get("CI"):
-    from hypothesis import settings
-
-    settings.register_profile("ci", derandomize=True, database=None)
+# `make fuzz` (VIGIE_FUZZ=1) runs the tests marked `fuzz` far longer. Fuzz
+# tests take their number of examples from the profile: they set no
+# max_examples of their own.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile(
+    "fuzz", max_examples=int(os.environ.get("VIGIE_FUZZ_EXAMPLES", "5000")), deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+if os.environ.get("VIGIE_FUZZ"):
+    settings.load_profile("fuzz")
+elif os.environ.get("CI"):
     settings.load_profile("ci")
 
 
