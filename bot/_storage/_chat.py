@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ._store import SQLStore
+from ._base import StoreBase
 from ._tables import UTCDateTime
 
 _meta = sa.MetaData()
@@ -178,12 +178,12 @@ def _tuple(text: str) -> tuple[str, ...]:
 
 
 class ChatStore:
-    """Chat edits in the same database as :class:`SQLStore`.
+    """Chat edits in the same database as a :class:`bot._storage.SQLStore`.
 
     Every method may raise :class:`bot.exceptions.StorageError`.
     """
 
-    def __init__(self, store: SQLStore) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self._store = store
 
     async def _bump(self, conn: AsyncConnection) -> None:

@@ -44,7 +44,7 @@ def run_offline() -> None:
 
 
 async def _run_async() -> None:
-    from bot._storage._store import make_store
+    from bot._storage import make_store
 
     store = make_store(_url())
     try:
