@@ -2,7 +2,7 @@
 
 Every change and its audit entry are written in one transaction, and bump
 ``chat_version`` so that pollers rebuild their rules on the next poll.
-The tables are created by migration 0002.
+The tables (in ``_tables``) are created by migration 0002.
 """
 
 from __future__ import annotations
@@ -18,62 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ._base import StoreBase
-from ._tables import UTCDateTime
-
-_meta = sa.MetaData()
-
-chat_topics = sa.Table(
-    "chat_topics", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("tenant", sa.Text, nullable=False),
-    sa.Column("topic_id", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("keywords", sa.Text, nullable=False),
-    sa.Column("exclude", sa.Text, nullable=False),
-    sa.Column("fields", sa.Text, nullable=False),
-    sa.Column("languages", sa.Text, nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-)
-chat_subscriptions = sa.Table(
-    "chat_subscriptions", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("tenant", sa.Text, nullable=False),
-    sa.Column("channel", sa.Text, nullable=False),
-    sa.Column("destination", sa.Text, nullable=False),
-    sa.Column("topic_id", sa.Text),
-    sa.Column("query", sa.Text),
-    sa.Column("options", sa.Text, nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-chat_sources = sa.Table(
-    "chat_sources", _meta,
-    sa.Column("name", sa.Text, primary_key=True),
-    sa.Column("tenant", sa.Text, nullable=False),
-    sa.Column("url", sa.Text, nullable=False),
-    sa.Column("interval", sa.Float, nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-audit_log = sa.Table(
-    "audit_log", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("tenant", sa.Text, nullable=False),
-    sa.Column("user_id", sa.Text, nullable=False),
-    sa.Column("user_name", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("target", sa.Text, nullable=False),
-    sa.Column("old_value", sa.Text),
-    sa.Column("new_value", sa.Text),
-    sa.Column("at", UTCDateTime, nullable=False),
-)
-chat_version = sa.Table(
-    "chat_version", _meta,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
-)
+from ._tables import audit_log, chat_sources, chat_subscriptions, chat_topics, chat_version
 
 #: The tenant of rows shared by every workspace (edits of editable config topics).
 SHARED = ""

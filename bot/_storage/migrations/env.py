@@ -12,7 +12,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot._storage._tables import metadata
+from bot._storage._tables import autogenerate_includes, compare_server_default, metadata
 
 config = context.config
 
@@ -21,6 +21,8 @@ def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=autogenerate_includes,
+        compare_server_default=compare_server_default,
         # SQLite alters tables by copying them.
         render_as_batch=connection.dialect.name == "sqlite",
     )
