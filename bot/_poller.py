@@ -48,11 +48,13 @@ class PollResult:
 
     #: The source's name.
     source: str
-    #: New items that matched at least one subscription, in feed order.
+    #: New items that matched at least one subscription, in feed order. New
+    #: means stored by this poll: an item another process polling the same
+    #: database stored first is that process's news.
     matches: tuple[ItemMatch, ...] = ()
     #: Keys of the matched items that were queued for delivery.
     alerted: frozenset[str] = frozenset()
-    #: How many new items were stored (or would be, in a dry run).
+    #: How many new items this poll stored (or would store, in a dry run).
     new_items: int = 0
     #: Whether the server answered 304 Not Modified.
     not_modified: bool = False
@@ -191,12 +193,17 @@ class Poller:
             state = dataclasses.replace(
                 state, initialised=True, item_count=state.item_count + len(decision.new)
             )
-            if not dry_run:
-                await self.store.save_poll(state, new_items)
+            if dry_run:
+                inserted = {item.key for item in decision.new}
+            else:
+                # Another process polling the same database may have stored some
+                # of these since `seen`: they are its news, not ours.
+                inserted = set(await self.store.save_poll(state, new_items))
+                matches = [m for m in matches if m.item.key in inserted]
         alerted = frozenset(m.item.key for m in matches if m.item.key in decision.alertable)
         log.info("source %s: %d items, %d new, %d matched, %d to alert",
-                 source.name, len(items), len(decision.new), len(matches), len(alerted))
-        return PollResult(source.name, tuple(matches), alerted, len(decision.new),
+                 source.name, len(items), len(inserted), len(matches), len(alerted))
+        return PollResult(source.name, tuple(matches), alerted, len(inserted),
                           skipped=skipped)
 
     async def _fetch_and_parse(
