@@ -9,9 +9,10 @@ module only does the I/O around them. A failing source never raises out of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -85,11 +86,42 @@ class Poller:
         # same URL from two outlets polled at once would alert twice.
         self._decide_lock = asyncio.Lock()
         self._polling: set[str] = set()
+        # Polls waiting on the network, which stop() may cancel (nothing written yet).
+        self._fetching: set[asyncio.Task[object]] = set()
+        self._stopping = False
         #: Stories alerted recently, to alert one story from several outlets once.
         self.stories = StoryIndex()
         #: Polls that failed on an unexpected exception (a bug, not a bad feed):
         #: each was logged once with its source and counted here.
         self.unexpected_errors = 0
+
+    def stop(self) -> int:
+        """Shutting down: cancel the polls that are fetching (they have
+        written nothing; they raise CancelledError) and let no poll fetch
+        again; polls past their fetch finish their writes. Returns how many
+        were cancelled."""
+        self._stopping = True
+        for task in self._fetching:
+            task.cancel()
+        return len(self._fetching)
+
+    def resume(self) -> None:
+        """Undo :meth:`stop`."""
+        self._stopping = False
+
+    @contextlib.asynccontextmanager
+    async def _interruptible(self) -> AsyncIterator[None]:
+        """A stretch of a poll that :meth:`stop` may cancel."""
+        if self._stopping:
+            raise asyncio.CancelledError
+        task = asyncio.current_task()
+        if task is not None:
+            self._fetching.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._fetching.discard(task)
 
     async def seed_stories(self) -> None:
         """Remember the stories stored recently (after a restart) that matched a topic."""
@@ -132,7 +164,8 @@ class Poller:
         state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
         now = self.clock()
         try:
-            result, feed = await self._fetch_and_parse(state, conditional=not backfill)
+            async with self._interruptible():
+                result, feed = await self._fetch_and_parse(state, conditional=not backfill)
         except SourceError as e:
             if not dry_run:
                 await self.store.update_source(self._failed(state, source, e, now))

@@ -154,6 +154,17 @@ def _is_db_error(exc: BaseException) -> bool:
     )
 
 
+def _failure_kind(exc: BaseException) -> str:
+    """The driver's code for a failure (``SQLITE_READONLY``, SQLSTATE
+    ``25006`` …), else its type: the same for every statement it stops."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    for code in ("sqlite_errorname", "sqlstate"):
+        value = getattr(orig, code, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(orig).__name__
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -258,11 +269,15 @@ class StoreBase:
             # A bad argument (naive datetime …) surfaces as what it is.
             if not isinstance(exc, DBAPIError) and isinstance(exc.orig, ValueError | TypeError):
                 raise exc.orig from None
-            raise StorageError(f"{what}: {self._describe(exc)} ({self._safe_url})") from exc
+            raise self._storage_error(what, exc) from exc
         except Exception as exc:
             if not _is_db_error(exc):
                 raise
-            raise StorageError(f"{what}: {self._describe(exc)} ({self._safe_url})") from exc
+            raise self._storage_error(what, exc) from exc
+
+    def _storage_error(self, what: str, exc: BaseException) -> StorageError:
+        return StorageError(f"{what}: {self._describe(exc)} ({self._safe_url})",
+                            kind=_failure_kind(exc))
 
     def _locked(self, *, write: bool) -> AbstractAsyncContextManager[Any]:
         if self._lock is not None and (write or self._memory):
