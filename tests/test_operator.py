@@ -149,46 +149,39 @@ async def test_a_read_only_database_is_said_once_in_one_line(tmp_path: Path) -> 
         assert run.log.count("ERROR") == 1, run.log
 
 
+async def _as_postgres(*statements: str) -> None:
+    """Run ``statements`` on the test server as its administrator."""
+    import asyncpg
+
+    assert POSTGRES_URL
+    conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
 async def pg_role_url() -> AsyncIterator[tuple[str, str, str]]:
     """A PostgreSQL URL as a fresh role owning a fresh schema; yields the URL,
     the role and the schema (both dropped afterwards)."""
     if not POSTGRES_URL:
         pytest.skip("VIGIE_TEST_POSTGRES_URL is not set")
-    import asyncpg
-
     suffix = uuid.uuid4().hex[:12]
     role, schema = f"vigie_ro_{suffix}", f"t_{suffix}"
-    admin_dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'CREATE ROLE "{role}" LOGIN')
-        await conn.execute(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{role}"')
-    finally:
-        await conn.close()
+    await _as_postgres(f'CREATE ROLE "{role}" LOGIN',
+                       f'CREATE SCHEMA "{schema}" AUTHORIZATION "{role}"')
     url = make_url(POSTGRES_URL).set(username=role, password=None)
     url = url.update_query_dict({"vigie_schema": schema})
     yield url.render_as_string(hide_password=False), role, schema
-    conn = await asyncpg.connect(admin_dsn)
-    try:
-        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await conn.execute(f'DROP ROLE "{role}"')
-    finally:
-        await conn.close()
+    await _as_postgres(f'DROP SCHEMA "{schema}" CASCADE', f'DROP ROLE "{role}"')
 
 
 async def _grant_writes(schema: str, role: str, *, granted: bool) -> None:
-    import asyncpg
-
-    assert POSTGRES_URL
-    conn = await asyncpg.connect(POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        verb = "GRANT" if granted else "REVOKE"
-        to = "TO" if granted else "FROM"
-        await conn.execute(f'{verb} INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" '
-                           f'{to} "{role}"')
-    finally:
-        await conn.close()
+    verb, to = ("GRANT", "TO") if granted else ("REVOKE", "FROM")
+    await _as_postgres(
+        f'{verb} INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" {to} "{role}"')
 
 
 async def test_a_database_refusing_writes_is_said_again_only_when_it_changes(
