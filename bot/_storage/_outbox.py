@@ -40,13 +40,21 @@ class OutboxMixin(StoreBase):
         cannot block the outbox.
         """
         aware(now, "now")
+        d = deliveries
+        return await self._pending(
+            sa.or_(d.c.not_before.is_(None), d.c.not_before <= now), limit=limit)
+
+    async def _pending(self, *where: Any, limit: int) -> list[Delivery]:
+        """Up to ``limit`` pending deliveries meeting ``where``, oldest item
+        (published, else first seen) first, then in queueing order; those
+        whose alert cannot be read are marked failed instead."""
         if limit <= 0:
             return []
         d = deliveries
         stmt = (
             sa.select(*d.c)
             .join(items, items.c.id == d.c.item_id)
-            .where(d.c.status == "pending", sa.or_(d.c.not_before.is_(None), d.c.not_before <= now))
+            .where(d.c.status == "pending", *where)
             .order_by(sa.func.coalesce(items.c.published, items.c.first_seen), d.c.id)
             .limit(limit)
         )
@@ -227,20 +235,10 @@ class OutboxMixin(StoreBase):
         """A lane's pending deliveries (held ones included), oldest item
         (published, else first seen) first. A delivery whose alert cannot be
         read is marked failed."""
-        if limit <= 0:
-            return []
         d = deliveries
-        stmt = (
-            sa.select(*d.c)
-            .join(items, items.c.id == d.c.item_id)
-            .where(d.c.subscription == lane.subscription, d.c.destination == lane.destination,
-                   d.c.status == "pending")
-            .order_by(sa.func.coalesce(items.c.published, items.c.first_seen), d.c.id)
-            .limit(limit)
-        )
-        async with self._read("cannot read the outbox") as conn:
-            rows = (await conn.execute(stmt)).all()
-        return await self._decoded(rows)
+        return await self._pending(
+            d.c.subscription == lane.subscription, d.c.destination == lane.destination,
+            limit=limit)
 
     async def lane_sent_times(self, lane: Lane, since: datetime) -> list[datetime]:
         """When each message of a lane was sent since ``since`` (a digest
