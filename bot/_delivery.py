@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from ._dbhealth import DatabaseHealth
 from ._destinations import Destinations
 from ._outbox import (
     IDEMPOTENCY_OPTION,
@@ -150,6 +151,7 @@ class Deliverer:
         self, store: Store, destinations: Destinations, clock: Callable[[], datetime], *,
         settings: DeliverySettings | None = None, worker: str | None = None,
         rand: Callable[[], float] = random.random, on_pause: PauseHook | None = None,
+        health: DatabaseHealth | None = None,
     ) -> None:
         self.store = store
         self.destinations = destinations
@@ -159,6 +161,8 @@ class Deliverer:
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.rand = rand
         self.on_pause = on_pause
+        #: Where a pass that the database stopped is reported (once per trouble).
+        self.health = health or DatabaseHealth()
         # One pass at a time per process; lanes are what several processes share.
         self._lock = asyncio.Lock()
         self._stopping = False
@@ -178,8 +182,8 @@ class Deliverer:
 
         ``if_idle``: return at once if a pass is already running (it will
         pick up what became due). Never raises for a send; a storage failure
-        ends the pass (logged), and the lanes it held are taken over when
-        their leases expire.
+        ends the pass (reported to :attr:`health`, once per trouble), and the
+        lanes it held are taken over when their leases expire.
         """
         s = settings or self.settings
         if batch is not None:
@@ -191,7 +195,9 @@ class Deliverer:
             try:
                 await self._pass(s, tally)
             except StorageError as e:
-                log.error("delivery pass stopped: %s", e.user_message)
+                self.health.failed("delivery", e)
+            else:
+                self.health.worked("delivery")
             return tally.stats()
 
     async def _pass(self, s: DeliverySettings, tally: _Tally) -> None:

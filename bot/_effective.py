@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ._storage._chat import SHARED, ChatState, ChatTopic
+from ._types import SHARED, ChatState, ChatTopic
 from .config import Config, SourceConfig, SubscriptionConfig, TopicConfig
 from .types import ALL_FIELDS, Field
 

@@ -9,9 +9,10 @@ module only does the I/O around them. A failing source never raises out of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,11 +49,13 @@ class PollResult:
 
     #: The source's name.
     source: str
-    #: New items that matched at least one subscription, in feed order.
+    #: New items that matched at least one subscription, in feed order. New
+    #: means stored by this poll: an item another process polling the same
+    #: database stored first is that process's news.
     matches: tuple[ItemMatch, ...] = ()
     #: Keys of the matched items that were queued for delivery.
     alerted: frozenset[str] = frozenset()
-    #: How many new items were stored (or would be, in a dry run).
+    #: How many new items this poll stored (or would store, in a dry run).
     new_items: int = 0
     #: Whether the server answered 304 Not Modified.
     not_modified: bool = False
@@ -83,11 +86,42 @@ class Poller:
         # same URL from two outlets polled at once would alert twice.
         self._decide_lock = asyncio.Lock()
         self._polling: set[str] = set()
+        # Polls waiting on the network, which stop() may cancel (nothing written yet).
+        self._fetching: set[asyncio.Task[object]] = set()
+        self._stopping = False
         #: Stories alerted recently, to alert one story from several outlets once.
         self.stories = StoryIndex()
         #: Polls that failed on an unexpected exception (a bug, not a bad feed):
         #: each was logged once with its source and counted here.
         self.unexpected_errors = 0
+
+    def stop(self) -> int:
+        """Shutting down: cancel the polls that are fetching (they have
+        written nothing; they raise CancelledError) and let no poll fetch
+        again; polls past their fetch finish their writes. Returns how many
+        were cancelled."""
+        self._stopping = True
+        for task in self._fetching:
+            task.cancel()
+        return len(self._fetching)
+
+    def resume(self) -> None:
+        """Undo :meth:`stop`."""
+        self._stopping = False
+
+    @contextlib.asynccontextmanager
+    async def _interruptible(self) -> AsyncIterator[None]:
+        """A stretch of a poll that :meth:`stop` may cancel."""
+        if self._stopping:
+            raise asyncio.CancelledError
+        task = asyncio.current_task()
+        if task is not None:
+            self._fetching.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._fetching.discard(task)
 
     async def seed_stories(self) -> None:
         """Remember the stories stored recently (after a restart) that matched a topic."""
@@ -130,7 +164,8 @@ class Poller:
         state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
         now = self.clock()
         try:
-            result, feed = await self._fetch_and_parse(state, conditional=not backfill)
+            async with self._interruptible():
+                result, feed = await self._fetch_and_parse(state, conditional=not backfill)
         except SourceError as e:
             if not dry_run:
                 await self.store.update_source(self._failed(state, source, e, now))
@@ -191,12 +226,17 @@ class Poller:
             state = dataclasses.replace(
                 state, initialised=True, item_count=state.item_count + len(decision.new)
             )
-            if not dry_run:
-                await self.store.save_poll(state, new_items)
+            if dry_run:
+                inserted = {item.key for item in decision.new}
+            else:
+                # Another process polling the same database may have stored some
+                # of these since `seen`: they are its news, not ours.
+                inserted = set(await self.store.save_poll(state, new_items))
+                matches = [m for m in matches if m.item.key in inserted]
         alerted = frozenset(m.item.key for m in matches if m.item.key in decision.alertable)
         log.info("source %s: %d items, %d new, %d matched, %d to alert",
-                 source.name, len(items), len(decision.new), len(matches), len(alerted))
-        return PollResult(source.name, tuple(matches), alerted, len(decision.new),
+                 source.name, len(items), len(inserted), len(matches), len(alerted))
+        return PollResult(source.name, tuple(matches), alerted, len(inserted),
                           skipped=skipped)
 
     async def _fetch_and_parse(

@@ -6,7 +6,7 @@ Implementations live in private modules (``_storage``, ``_fetch`` …) and in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -116,6 +116,102 @@ class NewItem:
     topics: tuple[str, ...]
     #: The alerts to queue, one per destination.
     alerts: tuple[Alert, ...]
+
+
+#: The tenant of rows shared by every workspace (edits of editable config topics).
+SHARED = ""
+
+
+@dataclass(frozen=True)
+class ChatTopic:
+    """A topic created (or a config topic edited) from chat."""
+
+    #: ``platform:workspace`` of its creator, or :data:`SHARED` for a config topic's edit.
+    tenant: str
+    #: The id as the tenant sees it.
+    topic_id: str
+    #: Display name.
+    name: str
+    #: Phrases; any matches.
+    keywords: tuple[str, ...] = ()
+    #: Phrases; any vetoes.
+    exclude: tuple[str, ...] = ()
+    #: Fields to look in (empty: all).
+    fields: tuple[str, ...] = ()
+    #: Languages (empty: any).
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatSubscription:
+    """A channel's subscription made from chat."""
+
+    #: Database id (shown to users as ``#id``).
+    id: int
+    #: ``platform:workspace``.
+    tenant: str
+    #: The channel id it was made in.
+    channel: str
+    #: Where its alerts go.
+    destination: str
+    #: The topic's rule id (see ``bot._effective.rule_id``), if it follows a topic.
+    topic_id: str | None
+    #: The query, if it follows a query.
+    query: str | None
+    #: Delivery options: limit, digest, quiet, timezone, mention.
+    options: Mapping[str, str] = field(default_factory=dict)
+    #: Who made it.
+    created_by: str = ""
+
+
+@dataclass(frozen=True)
+class ChatSource:
+    """A source added from chat (polled for everyone, removable by its tenant)."""
+
+    #: Unique name.
+    name: str
+    #: ``platform:workspace`` that added it.
+    tenant: str
+    #: Feed or site URL.
+    url: str
+    #: Seconds between polls.
+    interval: float
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who changed what, when."""
+
+    #: ``platform:workspace``.
+    tenant: str
+    #: The user's platform id.
+    user_id: str
+    #: The user's display name.
+    user_name: str
+    #: What was done ("keywords add", "subscribe" …).
+    action: str
+    #: What it was done to (topic id, subscription id, source name).
+    target: str
+    #: The value before (JSON or text), if any.
+    old_value: str | None
+    #: The value after, if any.
+    new_value: str | None
+    #: When (UTC).
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ChatState:
+    """Everything edited from chat, as one snapshot."""
+
+    #: The version this snapshot was read at.
+    version: int
+    #: Topics created, and config topics edited, from chat.
+    topics: tuple[ChatTopic, ...] = ()
+    #: Subscriptions made from chat.
+    subscriptions: tuple[ChatSubscription, ...] = ()
+    #: Sources added from chat.
+    sources: tuple[ChatSource, ...] = ()
 
 
 class Store(Protocol):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ._dbhealth import DatabaseHealth
 from ._delivery import Deliverer, DeliverySettings, DeliveryStats
 from ._destinations import Destinations
 from ._effective import merge
@@ -29,7 +30,7 @@ from ._storage import SQLStore, make_store
 from ._storage._chat import ChatStore
 from ._types import DestinationAdapter, Store
 from .config import Config, SourceConfig
-from .exceptions import NotAFeedError
+from .exceptions import NotAFeedError, StorageError
 from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
 
 if TYPE_CHECKING:
@@ -78,9 +79,12 @@ class Vigie:
         self._chat_version: int | None = None
         self.matcher = compile_matcher(config)
         self.poller = Poller(config, store, fetcher, self.matcher, clock=clock)
-        self.deliverer = Deliverer(store, destinations, clock)
+        #: Failures of the database, reported once per trouble under ``run``.
+        self.db_health = DatabaseHealth()
+        self.deliverer = Deliverer(store, destinations, clock, health=self.db_health)
         # Scheduler jobs in flight, awaited on shutdown.
         self._jobs: set[asyncio.Task[object]] = set()
+        self._stopping = False
 
     async def start(self) -> None:
         """Prepare the store: migrate, load chat edits, register the sources."""
@@ -154,14 +158,24 @@ class Vigie:
             settings=DeliverySettings.from_config(self.config.delivery), if_idle=if_idle)
 
     async def poll_due(self, source: SourceConfig) -> PollResult | None:
-        """Poll one source unless it is disabled or backing off (scheduler job)."""
-        state = await self.store.get_source(source.name)
-        if state is not None:
-            if not state.enabled:
-                return None
-            if state.next_attempt is not None and state.next_attempt > self.clock():
-                return None
-        result = await self.poller.poll(source)
+        """Poll one source unless it is disabled or backing off (scheduler job).
+
+        A database failure is reported to :attr:`db_health` (once per
+        trouble, not per poll) and gives None.
+        """
+        operation = f"poll {source.name}"
+        try:
+            state = await self.store.get_source(source.name)
+            if state is not None:
+                if not state.enabled:
+                    return None
+                if state.next_attempt is not None and state.next_attempt > self.clock():
+                    return None
+            result = await self.poller.poll(source)
+        except StorageError as e:
+            self.db_health.failed(operation, e)
+            return None
+        self.db_health.worked(operation)  # its outcome was written
         if result.alerted:
             await self.deliver()
         return result
@@ -176,6 +190,8 @@ class Vigie:
         from apscheduler.triggers.interval import IntervalTrigger
 
         stop = stop or asyncio.Event()
+        self._stopping = False
+        self.poller.resume()
         self.deliverer.resume()
         scheduler = AsyncIOScheduler(timezone="UTC")
         self._schedule(scheduler)
@@ -195,9 +211,13 @@ class Vigie:
         try:
             await stop.wait()
         finally:
-            # No new jobs; let running ones finish (shutdown would cancel them
-            # mid-write), then stop the scheduler.
+            # No new jobs; polls waiting on the network are cancelled (they
+            # have written nothing), the others finish (shutdown would cancel
+            # them mid-write), then the scheduler stops.
+            self._stopping = True
             scheduler.pause()
+            if cancelled := self.poller.stop():
+                log.info("stopping: %d polls waiting on the network cancelled", cancelled)
             self.deliverer.stop()  # lanes stop after the send in flight
             await self._drain()
             scheduler.shutdown(wait=False)
@@ -247,10 +267,21 @@ class Vigie:
         task = asyncio.current_task()
         assert task is not None
         self._jobs.add(task)
+        # The name of the job's function (through functools.partial).
+        name = str(getattr(getattr(job, "func", job), "__name__", job))
         try:
             await job(*args)
+        except StorageError as e:
+            self.db_health.failed(name, e)  # one line per trouble, not a traceback per run
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # Cancelled by the shutdown: expected, and nothing to say about it.
+            task.uncancel()
         except Exception:
-            log.exception("job %s failed", getattr(job, "__name__", job))
+            log.exception("job %s failed", name)
+        else:
+            self.db_health.worked(name)
         finally:
             self._jobs.discard(task)
 

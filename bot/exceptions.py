@@ -143,6 +143,13 @@ class NotAFeedError(FeedParseError):
 class StorageError(VigieError):
     """The database could not be reached or refused an operation."""
 
+    def __init__(self, message: str, *, kind: str | None = None) -> None:
+        super().__init__(message)
+        #: What failed, alike for every operation it fails (the driver's code,
+        #: such as ``SQLITE_READONLY`` or the SQLSTATE ``25006``, else the
+        #: error's type): one trouble is reported once, whatever it stopped.
+        self.kind = kind or message
+
 
 # -- delivery ----------------------------------------------------------------
 

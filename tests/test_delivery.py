@@ -196,7 +196,7 @@ async def test_upgrading_gives_queued_deliveries_their_lanes(store_url: str) -> 
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
-    from bot._storage._store import MIGRATIONS_DIR
+    from bot._storage._base import MIGRATIONS_DIR
 
     def upgrade_to(revision: str) -> Any:
         def run(connection: Any) -> None:

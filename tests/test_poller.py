@@ -6,13 +6,18 @@ redirects and autodiscovery) and that one bad source never stops the others.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from feedbuilder import atom, json_feed, rss
 from feedserver import FeedServer, Reply, gzip_bomb
 
+from bot._poller import PollResult
+from bot._storage import SQLStore
+from bot._storage._base import database_url
+from bot._types import NewItem
 from bot.app import Vigie, make_vigie
 from bot.config import validate
 from bot.exceptions import (
@@ -22,6 +27,7 @@ from bot.exceptions import (
     HTTPStatusError,
     UnsafeXMLError,
 )
+from bot.types import SourceState
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -180,3 +186,62 @@ async def test_first_poll_suppression_is_configurable(store_url: str) -> None:
         async with make_vigie(config) as vigie:
             again = await vigie.poll_all(backfill=True, dry_run=True)
             assert again[0].matches == ()
+
+
+class InterleavingStore(SQLStore):
+    """The real store, except that its next ``save_poll`` first awaits
+    :attr:`before_next_save`: another process's poll landing between this
+    poll's ``seen`` and its ``save_poll``, at the one moment a real race
+    could put it."""
+
+    def __init__(self, url: str) -> None:
+        parsed, schema = database_url(url)
+        super().__init__(parsed, schema=schema)
+        self.before_next_save: Callable[[], Awaitable[object]] | None = None
+
+    async def save_poll(self, state: SourceState, new_items: Sequence[NewItem]) -> list[str]:
+        hook, self.before_next_save = self.before_next_save, None
+        if hook is not None:
+            await hook()
+        return await super().save_poll(state, new_items)
+
+
+async def test_an_item_another_process_stored_first_is_not_new_here(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two pollers on one database: what the other stored between this
+    poll's "seen" and its "save" is the other's news, reported (and counted,
+    and alerted) there only."""
+    first = {**FOUNDING, "id": "a"}
+    second = {**FOUNDING, "id": "b", "title": "Musk encore", "link": "https://news.example/b"}
+    async with FeedServer() as srv:
+        srv.add("/f.xml", rss([first, second, OTHER]))
+        config = validate({
+            "storage": {"url": store_url}, "fetch": {"allow_private_addresses": True},
+            "poll": {"first_poll_alerts": True},
+            "sources": [{"name": "f", "url": srv.url("/f.xml")}],
+            "topics": {"musk": {"keywords": ["Musk"]}},
+            "subscriptions": [{"name": "s", "topics": ["musk"]}],
+        }, env={})
+        store = InterleavingStore(store_url)
+        async with make_vigie(config) as other, make_vigie(config, store=store) as vigie:
+            others: list[PollResult] = []
+
+            async def other_polls_now() -> None:
+                # The other process fetched a moment earlier: it saw the first item only.
+                srv.add("/f.xml", rss([first]))
+                others.extend(await other.poll_all())
+
+            store.before_next_save = other_polls_now
+            with caplog.at_level(logging.INFO, logger="bot._poller"):
+                [mine] = await vigie.poll_all()
+
+            [theirs] = others
+            assert [m.item.key for m in theirs.matches] == ["id:a"]
+            assert theirs.new_items == 1 and theirs.alerted == {"id:a"}
+            assert [m.item.key for m in mine.matches] == ["id:b"]
+            assert mine.new_items == 2 and mine.alerted == {"id:b"}  # b and the rat
+            assert "source f: 3 items, 2 new, 1 matched, 1 to alert" in caplog.messages
+            # Stored once each, queued once each.
+            assert await store.count_items() == 3
+            assert (await store.delivery_counts())["pending"] == 2

@@ -647,7 +647,7 @@ def head_revision() -> str:
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
-    from bot._storage._store import MIGRATIONS_DIR
+    from bot._storage._base import MIGRATIONS_DIR
 
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -51,11 +51,11 @@ keywords = ["Musk"]
 
 
 def vigie_config(store_url: str, sources: Mapping[str, str], *, interval: str | None = "10s",
-                 topics: str = FOUNDING_TOPICS, extra: str = "") -> str:
+                 topics: str = FOUNDING_TOPICS, extra: str = "", timeout: str = "5s") -> str:
     """The TOML of a configuration polling local feeds.
 
     ``[storage]`` at ``store_url``; ``[fetch]`` allowing private addresses
-    (the feeds are on 127.0.0.1) with a 5 s timeout; one ``[[sources]]`` per
+    (the feeds are on 127.0.0.1) with a ``timeout`` (5 s); one ``[[sources]]`` per
     entry of ``sources`` (name to URL), polled every ``interval`` (the default
     interval when None); then ``topics`` and ``extra``, which must each start
     with a table header (a bare key there would land in the last topic).
@@ -64,7 +64,7 @@ def vigie_config(store_url: str, sources: Mapping[str, str], *, interval: str | 
     listed = "".join(f'\n[[sources]]\nname = "{name}"\nurl = "{url}"\n{every}'
                      for name, url in sources.items())
     return (f'\n[storage]\nurl = "{store_url}"\n\n'
-            '[fetch]\nallow_private_addresses = true\ntimeout = "5s"\n'
+            f'[fetch]\nallow_private_addresses = true\ntimeout = "{timeout}"\n'
             f"{listed}{topics}\n{extra}")
 
 

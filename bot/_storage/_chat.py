@@ -2,7 +2,7 @@
 
 Every change and its audit entry are written in one transaction, and bump
 ``chat_version`` so that pollers rebuild their rules on the next poll.
-The tables are created by migration 0002.
+The tables (in ``_tables``) are created by migration 0002.
 """
 
 from __future__ import annotations
@@ -10,162 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ._store import SQLStore
-from ._tables import UTCDateTime
-
-_meta = sa.MetaData()
-
-chat_topics = sa.Table(
-    "chat_topics", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("tenant", sa.Text, nullable=False),
-    sa.Column("topic_id", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("keywords", sa.Text, nullable=False),
-    sa.Column("exclude", sa.Text, nullable=False),
-    sa.Column("fields", sa.Text, nullable=False),
-    sa.Column("languages", sa.Text, nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("updated_at", UTCDateTime, nullable=False),
-)
-chat_subscriptions = sa.Table(
-    "chat_subscriptions", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("tenant", sa.Text, nullable=False),
-    sa.Column("channel", sa.Text, nullable=False),
-    sa.Column("destination", sa.Text, nullable=False),
-    sa.Column("topic_id", sa.Text),
-    sa.Column("query", sa.Text),
-    sa.Column("options", sa.Text, nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-chat_sources = sa.Table(
-    "chat_sources", _meta,
-    sa.Column("name", sa.Text, primary_key=True),
-    sa.Column("tenant", sa.Text, nullable=False),
-    sa.Column("url", sa.Text, nullable=False),
-    sa.Column("interval", sa.Float, nullable=False),
-    sa.Column("created_by", sa.Text, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-)
-audit_log = sa.Table(
-    "audit_log", _meta,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("tenant", sa.Text, nullable=False),
-    sa.Column("user_id", sa.Text, nullable=False),
-    sa.Column("user_name", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("target", sa.Text, nullable=False),
-    sa.Column("old_value", sa.Text),
-    sa.Column("new_value", sa.Text),
-    sa.Column("at", UTCDateTime, nullable=False),
-)
-chat_version = sa.Table(
-    "chat_version", _meta,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),
-)
-
-#: The tenant of rows shared by every workspace (edits of editable config topics).
-SHARED = ""
-
-
-@dataclass(frozen=True)
-class ChatTopic:
-    """A topic created (or a config topic edited) from chat."""
-
-    #: ``platform:workspace`` of its creator, or :data:`SHARED` for a config topic's edit.
-    tenant: str
-    #: The id as the tenant sees it.
-    topic_id: str
-    #: Display name.
-    name: str
-    #: Phrases; any matches.
-    keywords: tuple[str, ...] = ()
-    #: Phrases; any vetoes.
-    exclude: tuple[str, ...] = ()
-    #: Fields to look in (empty: all).
-    fields: tuple[str, ...] = ()
-    #: Languages (empty: any).
-    languages: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ChatSubscription:
-    """A channel's subscription made from chat."""
-
-    #: Database id (shown to users as ``#id``).
-    id: int
-    #: ``platform:workspace``.
-    tenant: str
-    #: The channel id it was made in.
-    channel: str
-    #: Where its alerts go.
-    destination: str
-    #: The topic's rule id (see ``bot._effective.rule_id``), if it follows a topic.
-    topic_id: str | None
-    #: The query, if it follows a query.
-    query: str | None
-    #: Delivery options: limit, digest, quiet, timezone, mention.
-    options: Mapping[str, str] = field(default_factory=dict)
-    #: Who made it.
-    created_by: str = ""
-
-
-@dataclass(frozen=True)
-class ChatSource:
-    """A source added from chat (polled for everyone, removable by its tenant)."""
-
-    #: Unique name.
-    name: str
-    #: ``platform:workspace`` that added it.
-    tenant: str
-    #: Feed or site URL.
-    url: str
-    #: Seconds between polls.
-    interval: float
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """Who changed what, when."""
-
-    #: ``platform:workspace``.
-    tenant: str
-    #: The user's platform id.
-    user_id: str
-    #: The user's display name.
-    user_name: str
-    #: What was done ("keywords add", "subscribe" …).
-    action: str
-    #: What it was done to (topic id, subscription id, source name).
-    target: str
-    #: The value before (JSON or text), if any.
-    old_value: str | None
-    #: The value after, if any.
-    new_value: str | None
-    #: When (UTC).
-    at: datetime
-
-
-@dataclass(frozen=True)
-class ChatState:
-    """Everything edited from chat, as one snapshot."""
-
-    #: The version this snapshot was read at.
-    version: int
-    topics: tuple[ChatTopic, ...] = ()
-    subscriptions: tuple[ChatSubscription, ...] = ()
-    sources: tuple[ChatSource, ...] = ()
+from .._types import AuditEntry, ChatSource, ChatState, ChatSubscription, ChatTopic
+from ._base import StoreBase
+from ._tables import audit_log, chat_sources, chat_subscriptions, chat_topics, chat_version
 
 
 def _dumps(values: Sequence[str] | Mapping[str, str]) -> str:
@@ -178,12 +30,12 @@ def _tuple(text: str) -> tuple[str, ...]:
 
 
 class ChatStore:
-    """Chat edits in the same database as :class:`SQLStore`.
+    """Chat edits in the same database as a :class:`bot._storage.SQLStore`.
 
     Every method may raise :class:`bot.exceptions.StorageError`.
     """
 
-    def __init__(self, store: SQLStore) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self._store = store
 
     async def _bump(self, conn: AsyncConnection) -> None:

@@ -1,8 +1,10 @@
-"""The schema as SQLAlchemy Core tables (the migrations create it).
+"""The schema as SQLAlchemy Core tables, all on one :data:`metadata` (the
+migrations create it; ``alembic check`` compares the two).
 
 The full-text index is not here: it differs per back-end (an FTS5 table on
 SQLite, a ``tsvector`` column on PostgreSQL) and is reached through the small
-definitions at the bottom.
+definitions at the bottom; :func:`autogenerate_includes` keeps autogenerate
+off it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from sqlalchemy.engine import Dialect
 __all__ = [
     "PG_ITEMS",
     "UTCDateTime",
+    "audit_log",
+    "autogenerate_includes",
+    "chat_sources",
+    "chat_subscriptions",
+    "chat_topics",
+    "chat_version",
+    "compare_server_default",
     "deliveries",
     "delivery_lanes",
     "digests",
@@ -176,6 +185,87 @@ subscription_state = sa.Table(
     sa.Column("paused_at", UTCDateTime),
 )
 
+# -- chat edits (migration 0002) -----------------------------------------------------
+
+#: Topics created from chat, and edits of editable config topics.
+chat_topics = sa.Table(
+    "chat_topics",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # ``platform:workspace``, or "" for an edit of a config topic (shared).
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("topic_id", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    # JSON lists of strings.
+    sa.Column("keywords", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("exclude", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("fields", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("languages", sa.Text, nullable=False, server_default="[]"),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("tenant", "topic_id", name="uq_chat_topics_tenant_topic"),
+    sqlite_autoincrement=True,
+)
+
+#: Subscriptions made from chat.
+chat_subscriptions = sa.Table(
+    "chat_subscriptions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("topic_id", sa.Text),
+    sa.Column("query", sa.Text),
+    # A JSON object of delivery options.
+    sa.Column("options", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_chat_subscriptions_tenant_channel", "tenant", "channel"),
+    sqlite_autoincrement=True,
+)
+
+#: Sources added from chat.
+chat_sources = sa.Table(
+    "chat_sources",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("interval", sa.Float, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: Who changed what from chat, when.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("tenant", sa.Text, nullable=False),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("user_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("old_value", sa.Text),
+    sa.Column("new_value", sa.Text),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_audit_log_tenant_at", "tenant", "at"),
+    sqlite_autoincrement=True,
+)
+
+#: One row (id 1), bumped by every chat edit: pollers rebuild their rules
+#: when it changes.
+chat_version = sa.Table(
+    "chat_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+# -- the full-text index (per back-end, outside the metadata) ------------------------
+
 #: SQLite: the FTS5 table (rowid = items.id) holding normalised title and body.
 items_fts = sa.table(
     "items_fts",
@@ -191,3 +281,32 @@ PG_ITEMS = sa.Table(
     *(c._copy() for c in items.columns),
     sa.Column("search_vector", TSVECTOR),
 )
+
+
+def autogenerate_includes(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's ``include_name`` hook: whether autogenerate compares a
+    database object with :data:`metadata`.
+
+    The full-text index is left out: it is the migrations' alone, per
+    back-end (SQLite's FTS5 table and its shadow tables, PostgreSQL's
+    ``items.search_vector`` column and its GIN index).
+    """
+    if type_ == "table":
+        return not (name or "").startswith("items_fts")
+    if type_ == "column":
+        return not (parent_names.get("table_name") == "items" and name == "search_vector")
+    if type_ == "index":
+        return name != "ix_items_search_vector"
+    return True
+
+
+def compare_server_default(
+    context: Any, inspected_column: Any, metadata_column: Any, inspected_default: str | None,
+    metadata_default: Any, rendered_metadata_default: str | None,
+) -> bool | None:
+    """Alembic's ``compare_server_default`` hook: None lets Alembic compare,
+    except for an empty string on SQLite, which Alembic cannot unquote
+    (``('')`` reflected against ``""`` declared) and would report changed."""
+    if context.dialect.name == "sqlite" and inspected_default in ("''", "('')"):
+        return rendered_metadata_default not in ("", "''")
+    return None

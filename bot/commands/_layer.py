@@ -28,8 +28,8 @@ from .._netguard import check_url, is_public_address
 from .._normalize import normalize
 from .._query import Query, parse_query, positive_terms
 from .._schedule import parse_digest, parse_limit, parse_quiet, parse_timezone
-from .._storage._chat import SHARED, AuditEntry, ChatSource, ChatState, ChatStore, ChatTopic
-from .._types import SearchTerm
+from .._storage._chat import ChatStore
+from .._types import SHARED, AuditEntry, ChatSource, ChatState, ChatTopic, SearchTerm
 from ..chat import Caller, CompletionKind
 from ..config import MIN_INTERVAL, TopicConfig, parse_duration, phrase_problem
 from ..exceptions import (

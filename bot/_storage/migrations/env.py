@@ -12,7 +12,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot._storage._tables import metadata
+from bot._storage._tables import autogenerate_includes, compare_server_default, metadata
 
 config = context.config
 
@@ -21,6 +21,8 @@ def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_name=autogenerate_includes,
+        compare_server_default=compare_server_default,
         # SQLite alters tables by copying them.
         render_as_batch=connection.dialect.name == "sqlite",
     )
@@ -44,7 +46,7 @@ def run_offline() -> None:
 
 
 async def _run_async() -> None:
-    from bot._storage._store import make_store
+    from bot._storage import make_store
 
     store = make_store(_url())
     try:
