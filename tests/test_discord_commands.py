@@ -93,22 +93,26 @@ def guild(fake: FakeDiscord) -> FakeGuild:
 
 
 @pytest.fixture
-async def vigie(fake: FakeDiscord, guild: FakeGuild, tmp_path: Path) -> AsyncIterator[Vigie]:
+async def feeds() -> AsyncIterator[FeedServer]:
     async with FeedServer() as srv:
         srv.add("/feed.xml", RSS)
         srv.add("/extra.xml", RSS)
-        config = validate({
-            "storage": {"url": f"sqlite:///{tmp_path / 'vigie.db'}"},
-            "fetch": {"allow_private_addresses": True},
-            "sources": [{"name": "news", "url": srv.url("/feed.xml")}],
-            "topics": {"gpu": {"name": "GPU", "keywords": ["GPU"], "editable": True},
-                       "musk": {"name": "Musk", "keywords": ["Musk"]}},
-            "discord": {"token": fake.token,
-                        "admin_roles": [fake.role_id(guild, ADMIN_ROLE)]},
-        }, env={}, section_validators=section_validators())
-        async with make_vigie(config) as v:
-            v.extra_feed = srv.url("/extra.xml")  # type: ignore[attr-defined]
-            yield v
+        yield srv
+
+
+@pytest.fixture
+async def vigie(fake: FakeDiscord, guild: FakeGuild, feeds: FeedServer, tmp_path: Path
+                ) -> AsyncIterator[Vigie]:
+    config = validate({
+        "storage": {"url": f"sqlite:///{tmp_path / 'vigie.db'}"},
+        "fetch": {"allow_private_addresses": True},
+        "sources": [{"name": "news", "url": feeds.url("/feed.xml")}],
+        "topics": {"gpu": {"name": "GPU", "keywords": ["GPU"], "editable": True},
+                   "musk": {"name": "Musk", "keywords": ["Musk"]}},
+        "discord": {"token": fake.token, "admin_roles": [fake.role_id(guild, ADMIN_ROLE)]},
+    }, env={}, section_validators=section_validators())
+    async with make_vigie(config) as v:
+        yield v
 
 
 class Recorded:
@@ -227,10 +231,10 @@ def test_every_command_is_scripted() -> None:
 
 
 async def test_every_command_succeeds_through_discord(
-        fake: FakeDiscord, guild: FakeGuild, vigie: Vigie, layer: Recorded,
-        bot: DiscordBot) -> None:
+        fake: FakeDiscord, guild: FakeGuild, feeds: FeedServer, vigie: Vigie,
+        layer: Recorded, bot: DiscordBot) -> None:
     role = fake.role_id(guild, "gpu-fans")
-    feed = vigie.extra_feed  # type: ignore[attr-defined]
+    feed = feeds.url("/extra.xml")
     for path, options in SCRIPT:
         values = {k: v.replace("{feed}", feed).replace("{role}", role)
                   if isinstance(v, str) else v for k, v in options.items()}
