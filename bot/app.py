@@ -2,7 +2,8 @@
 
 ``make_vigie(config)`` builds the store, fetcher, matcher, poller and
 deliverer; :class:`Vigie` offers what the CLI and the chat layer need:
-poll once, run forever, explain, health.
+poll once, run forever, explain, health. ``make_command_layer(vigie)``
+builds the chat command layer on it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ._poller import Poller, PollResult, utcnow
 from ._storage import SQLStore, make_store
 from ._storage._chat import ChatStore
 from ._types import DestinationAdapter, Store
+from .commands import AdminPolicy, CommandContext, CommandLayer
 from .config import Config, SourceConfig
 from .exceptions import NotAFeedError, StorageError
 from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
@@ -371,6 +373,16 @@ def make_vigie(
         config, the_store, fetcher, Destinations(config, adapters=adapters),
         chat=ChatStore(base) if isinstance(base, SQLStore) else None, clock=clock,
     )
+
+
+def make_command_layer(vigie: Vigie) -> CommandLayer:
+    """The chat command layer of ``vigie``, with the narrow context commands use."""
+    file = vigie.file_config
+    return CommandLayer(CommandContext(
+        engine=vigie, file=file, chat=vigie.chat, items=vigie.store, outbox=vigie.store,
+        admins=AdminPolicy.from_tables(file.adapters), clock=vigie.clock,
+        allow_private_addresses=file.fetch.allow_private_addresses,
+    ))
 
 
 def compile_matcher(config: Config) -> Matcher:

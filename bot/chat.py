@@ -1,13 +1,17 @@
 """What chat adapters hand to the command layer, and what they get back.
 
-An adapter translates a platform event into a :class:`Caller` and the text of
-the command (Slack grammar: ``subscribe gpu --limit 10/h``), calls
-:meth:`CommandHandler.handle`, and renders the neutral
-:class:`bot.replies.Reply` natively. The core never sees a platform type.
+An adapter translates a platform event into a :class:`Caller` and either the
+text of the command (Slack, the console: ``subscribe gpu --limit 10/h``) for
+:meth:`CommandHandler.handle`, or the command's path and typed arguments
+(Discord's options) for :meth:`CommandHandler.run`; it renders the neutral
+:class:`bot.replies.Reply` natively. The commands themselves are declared in
+:data:`bot.commands.COMMANDS`, which a platform with its own command tree
+walks to build it. The core never sees a platform type.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -46,6 +50,12 @@ class CommandHandler(Protocol):
     async def handle(self, caller: Caller, text: str) -> Reply:
         """Run one command line; never raises for bad input or refusals
         (they come back as an error :class:`Reply`)."""
+
+    async def run(self, caller: Caller, path: Sequence[str],
+                  arguments: Mapping[str, object]) -> Reply:
+        """Run the command declared at ``path`` (``("keywords", "add")``) with
+        typed ``arguments`` by parameter name (None or absent: not given).
+        The same checks as :meth:`handle`, and it never raises either."""
 
     async def complete(self, caller: Caller, kind: CompletionKind, prefix: str) -> list[str]:
         """Up to 25 completions of ``prefix`` visible to ``caller``."""

@@ -18,7 +18,7 @@ from ._destinations import installed_schemes, section_validators
 from ._dryrun import DryRunStore
 from ._pipeline import ItemMatch
 from ._storage import make_store
-from .app import Explained, Vigie, make_vigie
+from .app import Explained, Vigie, make_command_layer, make_vigie
 from .config import CONFIG_ENV, Config, load_config
 from .exceptions import ConfigError, SourceError, VigieError
 
@@ -134,8 +134,6 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
 async def _run(vigie: Vigie) -> int:
     from importlib.metadata import entry_points
 
-    from .commands import CommandLayer
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -143,7 +141,7 @@ async def _run(vigie: Vigie) -> int:
             loop.add_signal_handler(sig, stop.set)
     # Chat platforms plug in through entry points; each starts only if the
     # configuration sets it up, and all share one command layer.
-    layer = CommandLayer(vigie)
+    layer = make_command_layer(vigie)
     platforms = [ep for ep in entry_points(group="vigie.chat")
                  if ep.name in vigie.config.adapters]
     failed = False
@@ -301,9 +299,8 @@ async def _chat(args: argparse.Namespace, vigie: Vigie) -> int:
     from adapters.console import render_reply
 
     from .chat import Caller
-    from .commands import CommandLayer
 
-    layer = CommandLayer(vigie)
+    layer = make_command_layer(vigie)
     user = args.user or os.environ.get("USER") or "console"
     caller = Caller(platform="console", workspace="console", channel=args.channel,
                     user=user, user_name=user, is_platform_admin=args.admin,

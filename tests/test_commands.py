@@ -13,10 +13,22 @@ from email.utils import format_datetime
 import pytest
 from feedserver import FeedServer
 
-from bot.app import Vigie, make_vigie
+from bot.app import Vigie, make_command_layer, make_vigie
 from bot.chat import Caller
-from bot.commands import CommandLayer, tokenize
-from bot.commands._grammar import Option, parse_args
+from bot.commands import (
+    COMMANDS,
+    MAX_HOURS,
+    Choice,
+    CommandLayer,
+    CommandTable,
+    Flag,
+    Int,
+    Query,
+    RoleId,
+    Text,
+    tokenize,
+)
+from bot.commands._grammar import check_arguments, parse_arguments
 from bot.config import validate
 from bot.exceptions import CommandError
 from bot.replies import Fields, ItemCard, Reply
@@ -80,7 +92,7 @@ async def env(store_url: str) -> AsyncIterator[tuple[Vigie, CommandLayer, FeedSe
         # `sources add` reads the policy from the file config: keep it strict.
         vigie.file_config = dataclasses.replace(vigie.file_config, fetch=fetch_config)
         async with vigie:
-            yield vigie, CommandLayer(vigie), srv
+            yield vigie, make_command_layer(vigie), srv
 
 
 def text(reply: Reply) -> str:
@@ -103,15 +115,101 @@ def test_tokenize_quotes_and_raw() -> None:
         tokenize('subscribe "IA')
 
 
-def test_parse_args_options() -> None:
-    spec = {"hours": Option("int", 1, 100), "tz": Option()}
-    parsed = parse_args(tokenize("gpu nvidia --hours 12 --tz Europe/Paris"), spec)
-    assert parsed.rest() == "gpu nvidia" and parsed.int("hours", 24) == 12
-    assert parsed.str("tz") == "Europe/Paris"
-    for bad, message in [("--hours 0", "from 1 to 100"), ("--hours x", "whole number"),
-                         ("--nope 1", "unknown option --nope"), ("--hours", "needs a value")]:
+def probe_table() -> CommandTable:
+    """A table with one command using every kind of parameter."""
+    table = CommandTable()
+
+    @table.command("probe", summary="A probe", params=(
+        Choice("mode", "How", choices=("fast", "slow")),
+        Query("what", "Words", required=False),
+        Int("hours", "Hours", option=True, default=24, minimum=1, maximum=100, metavar="N"),
+        Text("tz", "Zone", option=True, metavar="Zone"),
+        Flag("all", "Everything"),
+        RoleId("mention", "A role", option=True),
+    ))
+    async def probe(call: object, *, mode: str, what: str | None, hours: int, tz: str | None,
+                    all: bool, mention: str | None) -> Reply:
+        return Reply.text("probed")
+
+    return table
+
+
+def test_arguments_come_from_the_declarations() -> None:
+    (probe,) = probe_table()
+    assert probe.usage == ("probe <mode> [what] [--hours N] [--tz Zone] [--all] "
+                           "[--mention <mention>]")
+
+    def parse(line: str) -> dict[str, object]:
+        return parse_arguments(probe, tokenize(line))
+
+    assert parse('FAST gpu "IA  générative" --hours 12 --tz Europe/Paris --all') == {
+        "mode": "fast", "what": 'gpu "IA générative"', "hours": 12, "tz": "Europe/Paris",
+        "all": True, "mention": None}
+    assert parse("slow --mention <@&123>") == {
+        "mode": "slow", "what": None, "hours": 24, "tz": None, "all": False, "mention": "123"}
+    for bad, message in [("fast --hours 0", "--hours takes a whole number from 1 to 100"),
+                         ("fast --hours x", "whole number"),
+                         ("fast --hours ²", "whole number"),  # a digit to isdigit(), not to int()
+                         ("fast --hours " + "9" * 40, "whole number"),
+                         ("fast --nope 1", "unknown option --nope"),
+                         ("fast --hours", "--hours needs a value"),
+                         ("medium", "<mode> takes one of: fast, slow"),
+                         ("", "`probe` needs <mode>"),
+                         ("fast --mention @@", "--mention takes a role id")]:
         with pytest.raises(CommandError, match=message):
-            parse_args(tokenize(bad), spec)
+            parse(bad)
+    # Typed arguments get the same checks, and the same messages.
+    assert check_arguments(probe, {"mode": "Slow", "hours": 3, "all": None}) == {
+        "mode": "slow", "what": None, "hours": 3, "tz": None, "all": False, "mention": None}
+    for typed, message in [({"mode": "fast", "hours": True}, "whole number from 1 to 100"),
+                           ({"mode": "fast", "hours": 10**30}, "whole number from 1 to 100"),
+                           ({"mode": "fast", "hours": "12"}, "whole number from 1 to 100"),
+                           ({"mode": "fast", "all": "yes"}, "--all is a flag"),
+                           ({"mode": 3}, "<mode> takes text"),
+                           ({"mode": "fast", "what": "a\x00b"}, "control character"),
+                           ({"mode": "fast", "what": "x" * 2001}, "longer than 2,000"),
+                           ({"mode": "fast", "nope": 1}, "has no parameter 'nope'"),
+                           ({"what": "gpu"}, "needs <mode>")]:
+        with pytest.raises(CommandError, match=message):
+            check_arguments(probe, typed)
+
+
+def test_a_declaration_disagreeing_with_its_handler_fails_at_once() -> None:
+    table = CommandTable()
+
+    async def wrong_type(call: object, *, hours: str) -> Reply:
+        return Reply.text("")
+
+    async def missing(call: object) -> Reply:
+        return Reply.text("")
+
+    hours = Int("hours", "Hours", option=True, default=1, minimum=1, maximum=2)
+    with pytest.raises(ValueError, match="hours is typed"):
+        table.command("a", summary="A", params=(hours,))(wrong_type)
+    with pytest.raises(ValueError, match="keyword-only parameters must be exactly"):
+        table.command("b", summary="B", params=(hours,))(missing)
+    with pytest.raises(ValueError, match="declare the group"):
+        table.command("c d", summary="C")(missing)
+    with pytest.raises(ValueError, match="put it last"):
+        table.command("e", summary="E", params=(Query("q", "Q"), Text("t", "T")))(missing)
+    with pytest.raises(ValueError, match="1 to 100 characters"):
+        table.command("f", summary="F" * 101)(missing)
+    assert len(table) == 0
+
+
+def test_the_declared_commands() -> None:
+    assert set(COMMANDS.names) == {
+        "help", "topics", "list", "recent", "search", "status", "subscribe", "unsubscribe",
+        "digest", "quiet", "limit", "resume", "topic", "keywords", "exclude", "sources", "audit"}
+    recent = COMMANDS.get(("recent",))
+    assert recent is not None and recent.usage == \
+        "recent [topic-id | query] [--hours N] [--limit N]"
+    hours = recent.param("hours")
+    assert isinstance(hours, Int) and hours.maximum == MAX_HOURS == 24 * 365
+    admin_listed_generally = {c.name for c in COMMANDS if c.admin and c.listing == "general"}
+    assert admin_listed_generally == {"subscribe", "unsubscribe"}
+    assert {c.name for c in COMMANDS if not c.admin} == {
+        "help", "topics", "list", "recent", "search", "status"}
 
 
 # -- commands -----------------------------------------------------------------

@@ -147,7 +147,8 @@ async def test_vigie_run_on_discord(tmp_path: Path, fake: FakeDiscord,
         (refused,) = await command(fake, guild, member, ["vigie", "subscribe"],
                                    {"target": "gpu"})
         assert refused.ephemeral
-        assert refused.data["content"].startswith("/vigie subscribe is for Vigie admins")
+        assert refused.data["content"].startswith("only admins can use")
+        assert "Nothing was changed" in refused.data["content"]
         (listed,) = await command(fake, guild, member, ["vigie", "list"])
         assert "This channel has no subscriptions" in listed.data["content"]
 

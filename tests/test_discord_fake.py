@@ -448,3 +448,32 @@ async def test_component_presses_and_message_updates(fake: FakeDiscord,
         assert fake.interaction_message(message_id)["content"] == "page 2"
     finally:
         await ws.close()
+
+
+async def test_command_definitions_and_values_are_checked(fake: FakeDiscord,
+                                                          http: aiohttp.ClientSession) -> None:
+    guild = fake.add_guild()
+    url = f"{fake.api_base}/applications/{fake.application_id}/guilds/{guild.id}/commands"
+
+    def command(**option: Any) -> list[dict[str, Any]]:
+        return [{"name": "pick", "description": "Pick", "type": 1, "options": [
+            {"name": "what", "description": "What", "type": 3, **option}]}]
+
+    many = [{"name": f"c{i}", "value": f"c{i}"} for i in range(26)]
+    for bad, key in [({"choices": many}, "choices"),
+                     ({"choices": many[:2], "autocomplete": True}, "autocomplete"),
+                     ({"max_length": 6001}, "max_length"),
+                     ({"choices": [{"name": "x" * 101, "value": "x"}]}, "choices")]:
+        async with http.put(url, json=command(**bad), headers=auth(fake)) as r:
+            body = await r.json()
+        assert (r.status, body["code"]) == (400, 50035), bad
+        assert key in body["errors"]["0"]["options"]["0"], body
+    async with http.put(url, json=command(choices=many[:25], max_length=100),
+                        headers=auth(fake)) as r:
+        assert r.status == 200
+    # Discord's client sends only a choice, within the bounds.
+    member = FakeMember("612345678901234567")
+    channel = guild.channel_ids[0]
+    fake.command_interaction(guild, channel, member, ["pick"], {"what": "c3"})
+    with pytest.raises(ValueError, match="not one of its choices"):
+        fake.command_interaction(guild, channel, member, ["pick"], {"what": "c99"})

@@ -5,7 +5,7 @@ MESSAGE_COMPONENT interactions the fake injects, as Discord's client sends them)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,8 @@ from fakes.discord_server import (
 )
 
 from adapters.discord import DiscordSettings
-from adapters.discord.bot import ONLY_THE_ASKER, DiscordBot
+from adapters.discord.bot import DiscordBot
+from adapters.discord.pages import ONLY_THE_ASKER
 from adapters.discord.settings import configure_endpoints
 from bot.chat import Caller, CompletionKind
 from bot.replies import Fields, Heading, ItemCard, Reply
@@ -37,9 +38,13 @@ class Replies:
         self.delay = 0.0
 
     async def handle(self, caller: Caller, text: str) -> Reply:
+        raise AssertionError("the Discord bot sends typed options, never a command line")
+
+    async def run(self, caller: Caller, path: Sequence[str],
+                  arguments: Mapping[str, object]) -> Reply:
         if self.delay:
             await asyncio.sleep(self.delay)
-        return self.replies.get(text.split()[0], Reply.text(f"ok: {text}"))
+        return self.replies.get(path[0], Reply.text(f"ok: {' '.join(path)}"))
 
     async def complete(self, caller: Caller, kind: CompletionKind, prefix: str) -> list[str]:
         return []

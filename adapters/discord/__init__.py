@@ -7,7 +7,8 @@ Destinations (entry points of the ``vigie.destinations`` group):
 
 The ``[discord]`` table is described in :mod:`adapters.discord.settings`;
 rendering (pure) is in :mod:`adapters.discord.render`; the gateway bot with
-the slash commands is in :mod:`adapters.discord.bot`.
+the slash commands is in :mod:`adapters.discord.bot`, its command tree in
+:mod:`adapters.discord.commands` and its paged answers in :mod:`adapters.discord.pages`.
 
 Setting up the bot (for the README):
 

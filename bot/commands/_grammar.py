@@ -1,18 +1,25 @@
-"""Reading a command line (pure): words, quoted phrases and ``--options``.
+"""The text grammar (pure), generated from the command declarations.
 
-One grammar for every platform: Slack users type it after ``/vigie``, the
-console reads it from standard input, Discord rebuilds it from typed options.
+One grammar for every platform that sends text: Slack users type it after
+``/vigie``, the console reads it from standard input. A line is words and
+quoted phrases (``"…"``, ``“…”``, ``«…»``, ``„…“``); its first words name a
+command (:func:`resolve`), the rest fill its declared parameters in order,
+with ``--name value`` options anywhere (:func:`parse_arguments`). Typed
+invocations (Discord's options) skip the words but not the checks: both
+paths end in :func:`check_arguments`, which enforces types, bounds and
+choices with the same messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ..exceptions import CommandError
+from ._call import show
+from ._declare import Command, CommandTable
+from ._params import MAX_LINE_CHARS, Flag, Param, Query
 
-#: A command line longer than this is refused before anything else.
-MAX_LINE_CHARS = 2000
 _QUOTES = {'"': '"', "“": "”", "”": "”", "«": "»", "„": "“"}
 
 
@@ -56,79 +63,116 @@ def tokenize(line: str) -> list[Token]:
     return tokens
 
 
-@dataclass(frozen=True)
-class Option:
-    """An option a command accepts."""
-
-    #: "int", "str" or "flag" (takes no value).
-    kind: str = "str"
-    #: Smallest and largest value of an int option.
-    minimum: int = 1
-    maximum: int = 10_000
+def split_line(line: str) -> list[Token]:
+    """The tokens of a command line. Raises :class:`CommandError` for a line
+    over :data:`MAX_LINE_CHARS` or an unterminated quote."""
+    if len(line) > MAX_LINE_CHARS:
+        raise CommandError(f"that command is {len(line)} characters long; the limit is "
+                           f"{MAX_LINE_CHARS}")
+    return tokenize(line.strip())
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """A command line split into positional tokens and options."""
+def resolve(table: CommandTable, tokens: Sequence[Token]) -> tuple[Command, list[Token]]:
+    """The command the first words name, and the tokens after them.
 
-    #: Positional tokens, in order.
-    args: tuple[Token, ...]
-    #: Options given, by name (ints converted).
-    options: dict[str, int | str] = field(default_factory=dict)
-
-    def rest(self, start: int = 0) -> str:
-        """Positional tokens from ``start`` on, as typed (quotes kept)."""
-        return " ".join(t.raw for t in self.args[start:])
-
-    def phrase(self, start: int = 0) -> str:
-        """Positional tokens from ``start`` on, as one phrase (quotes removed)."""
-        return " ".join(t.value for t in self.args[start:]).strip()
-
-    def int(self, name: str, default: int) -> int:
-        value = self.options.get(name, default)
-        assert isinstance(value, int)
-        return value
-
-    def flag(self, name: str) -> bool:
-        return name in self.options
-
-    def str(self, name: str) -> str | None:
-        value = self.options.get(name)
-        return None if value is None else str(value)
-
-
-def parse_args(tokens: list[Token], spec: Mapping[str, Option]) -> Parsed:
-    """Separate ``--name value`` options (as ``spec`` allows) from positional tokens.
-
-    Raises :class:`CommandError` for an unknown option, a missing or bad value.
+    Raises :class:`CommandError` for an unknown command (``tokens`` is not empty).
     """
-    args: list[Token] = []
-    options: dict[str, int | str] = {}
+    word = tokens[0].value.lower()
+    command = table.get((word,))
+    if command is not None:
+        return command, list(tokens[1:])
+    group = table.group_of(word)
+    if group is None:
+        raise CommandError(f"unknown command {show(tokens[0].value, 40)!r}",
+                           hint="type `help` for the list")
+    leaves = table.under(word)
+    if len(tokens) > 1:
+        command = table.get((word, tokens[1].value.lower()))
+        if command is not None:
+            return command, list(tokens[2:])
+    choices = ", ".join(c.path[1] for c in leaves)
+    raise CommandError(f"`{word}` takes one of: {choices}",
+                       hint="usage: " + " · ".join(f"`{c.usage}`" for c in leaves))
+
+
+def parse_arguments(command: Command, tokens: Sequence[Token]) -> dict[str, object]:
+    """The arguments of ``command`` in ``tokens``, checked (:func:`check_arguments`).
+
+    Raises :class:`CommandError` for an unknown option, a missing or bad value,
+    or words left over.
+    """
+    options = command.options
+    given: dict[str, object] = {}
+    words: list[Token] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         if tok.raw.startswith("--") and len(tok.raw) > 2:
             name = tok.raw[2:].lower()
-            if name not in spec:
-                known = ", ".join(f"--{k}" for k in spec) or "none"
-                raise CommandError(f"unknown option --{name}", hint=f"options here: {known}")
-            opt = spec[name]
-            if opt.kind == "flag":
-                options[name] = 1
+            param = options.get(name)
+            if param is None:
+                known = ", ".join(f"--{k}" for k in options) or "none"
+                raise CommandError(f"unknown option --{show(name, 40)}",
+                                   hint=f"options here: {known}")
+            if isinstance(param, Flag):
+                given[name] = True
                 i += 1
                 continue
             if i + 1 >= len(tokens):
                 raise CommandError(f"--{name} needs a value")
-            raw = tokens[i + 1].value
-            if opt.kind == "int":
-                if not raw.isdigit() or not opt.minimum <= int(raw) <= opt.maximum:
-                    raise CommandError(
-                        f"--{name} takes a whole number from {opt.minimum} to {opt.maximum}")
-                options[name] = int(raw)
-            else:
-                options[name] = raw
+            given[name] = param.read(tokens[i + 1].value)
             i += 2
             continue
-        args.append(tok)
+        words.append(tok)
         i += 1
-    return Parsed(tuple(args), options)
+    for param in command.positional:
+        if not words:
+            break
+        if param.takes_rest:
+            taken, words = words, []
+            given[param.name] = " ".join(
+                t.raw if isinstance(param, Query) else t.value for t in taken)
+        else:
+            given[param.name] = param.read(words.pop(0).value)
+    if words:
+        raise CommandError(f"too many words for `{command.name}`: "
+                           f"{show(' '.join(t.raw for t in words), 40)!r}",
+                           hint=f"usage: `{command.usage}`")
+    return check_arguments(command, given)
+
+
+def check_arguments(command: Command, arguments: Mapping[str, object]) -> dict[str, object]:
+    """Every parameter of ``command`` with its checked value, or its default.
+
+    A value of None counts as not given. Raises :class:`CommandError` for an
+    unknown parameter, a missing required one or a bad value.
+    """
+    unknown = sorted(set(arguments) - {p.name for p in command.params})
+    if unknown:
+        raise CommandError(f"`{command.name}` has no parameter {show(unknown[0], 40)!r}",
+                           hint=f"usage: `{command.usage}`")
+    checked: dict[str, object] = {}
+    for param in command.params:
+        value = arguments.get(param.name)
+        value = None if value is None else param.accept(value)
+        if value is None:
+            if param.required:
+                raise _missing(command, param)
+            value = param.default
+        checked[param.name] = value
+    return checked
+
+
+def _missing(command: Command, param: Param) -> CommandError:
+    message = param.missing or f"`{command.name}` needs {param.label}"
+    return CommandError(message, hint=f"usage: `{command.usage}`")
+
+
+def single_word(text: str) -> str | None:
+    """The one word or quoted phrase ``text`` is (quotes removed), or None when
+    it is several (``recent gpu`` names a topic, ``recent gpu nvidia`` is a query).
+
+    Raises :class:`CommandError` for an unterminated quote.
+    """
+    tokens = tokenize(text)
+    return tokens[0].value if len(tokens) == 1 else None

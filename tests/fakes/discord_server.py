@@ -24,9 +24,11 @@ interaction tokens and double acknowledgements, the callback types each
 kind of interaction allows, message components (at most 5 action rows of at
 most 5 buttons, custom ids of at most 100 characters, unique; labels of at
 most 80), the nonce of ``enforce_nonce`` messages (the same message comes
-back instead of a duplicate). It computes which mentions a message really pings from its
-content and ``allowed_mentions`` (``mention_everyone``, ``mention_roles``,
-``mentions`` in each recorded message), like Discord.
+back instead of a duplicate), synced command definitions (names, descriptions,
+options, choices, string lengths) and the option values its client would send.
+It computes which mentions a message really pings from its content and
+``allowed_mentions`` (``mention_everyone``, ``mention_roles``, ``mentions`` in
+each recorded message), like Discord.
 
 Protocol details discord.py depends on: JSON responses carry
 ``Content-Type: application/json`` exactly (with a charset discord.py reads
@@ -1067,7 +1069,9 @@ class FakeDiscord:
 
         ``focused`` names the option being typed: the payload is then an
         autocomplete interaction (type 4). Raises LookupError for a command or
-        option the bot did not register, as Discord's client would not send it.
+        option the bot did not register, and ValueError for a value its client
+        refuses (not a choice, out of bounds, too long), as Discord's client
+        would not send them.
         """
         names = list(path)
         registered = self.guild_commands.get(guild.id, []) + self.global_commands
@@ -1089,6 +1093,9 @@ class FakeDiscord:
             spec = next((o for o in schema if o["name"] == name), None)
             if spec is None:
                 raise LookupError(f"/{' '.join(names)} has no option {name!r}")
+            refused = None if name == focused else _client_refuses(spec, value)
+            if refused is not None:
+                raise ValueError(f"/{' '.join(names)} {name}: {value!r} is {refused}")
             opt: dict[str, Any] = {"type": spec["type"], "name": name}
             if spec["type"] == 8:  # role
                 opt["value"] = str(value)
@@ -1280,7 +1287,14 @@ def _normalise_embed(embed: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _validate_command(errors: _Errors, path: list[str | int], cmd: Any, *, depth: int) -> None:
-    """Discord's checks on a command (or option) definition, the ones that bite."""
+    """Discord's checks on a command (or option) definition, the ones that bite.
+
+    Options, per https://discord.com/developers/docs/interactions/application-commands
+    #application-command-object-application-command-option-structure: at most 25
+    choices, whose names and string values have 1 to 100 characters; autocomplete
+    "may not be set to true if choices are present"; a string's ``min_length`` is
+    0 to 6000 and its ``max_length`` 1 to 6000.
+    """
     if not isinstance(cmd, dict):
         errors.add(path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType")
         return
@@ -1292,6 +1306,8 @@ def _validate_command(errors: _Errors, path: list[str | int], cmd: Any, *, depth
     if needs_description and (not isinstance(desc, str) or not 1 <= len(desc) <= 100):
         errors.add([*path, "description"], "BASE_TYPE_BAD_LENGTH",
                    "Must be between 1 and 100 in length.")
+    if depth > 0 and cmd.get("type") not in (1, 2):
+        _validate_option_values(errors, path, cmd)
     options = cmd.get("options") or []
     if len(options) > 25:
         errors.add([*path, "options"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
@@ -1311,3 +1327,45 @@ def _validate_command(errors: _Errors, path: list[str | int], cmd: Any, *, depth
         elif not opt.get("required"):
             seen_optional = True
         _validate_command(errors, [*path, "options", i], opt, depth=depth + 1)
+
+
+def _validate_option_values(errors: _Errors, path: list[str | int], opt: dict[str, Any]) -> None:
+    choices = opt.get("choices")
+    if choices is not None:
+        if not isinstance(choices, list) or len(choices) > 25:
+            errors.add([*path, "choices"], "BASE_TYPE_MAX_LENGTH",
+                       "Must be 25 or fewer in length.")
+            choices = []
+        for i, choice in enumerate(choices):
+            for key in ("name", "value"):
+                value = choice.get(key) if isinstance(choice, dict) else None
+                if isinstance(value, str) and not 1 <= len(value) <= 100:
+                    errors.add([*path, "choices", i, key], "BASE_TYPE_BAD_LENGTH",
+                               "Must be between 1 and 100 in length.")
+        if choices and opt.get("autocomplete"):
+            errors.add([*path, "autocomplete"], "APPLICATION_COMMAND_OPTION_INVALID",
+                       "Autocomplete and choices are mutually exclusive")
+    for key, lowest in (("min_length", 0), ("max_length", 1)):
+        value = opt.get(key)
+        if value is not None and (not isinstance(value, int) or not lowest <= value <= 6000):
+            errors.add([*path, key], "NUMBER_TYPE_MAX", f"int value should be <= 6000 and >= "
+                                                        f"{lowest}.")
+
+
+def _client_refuses(spec: Mapping[str, Any], value: Any) -> str | None:
+    """Why Discord's client would not send ``value`` for the option ``spec``, or None."""
+    choices = spec.get("choices")
+    if choices and value not in [c["value"] for c in choices]:
+        return "not one of its choices"
+    if spec["type"] == 4:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "not an integer"
+        if ("min_value" in spec and value < spec["min_value"]) or (
+                "max_value" in spec and value > spec["max_value"]):
+            return "out of its bounds"
+    if spec["type"] == 3:
+        if not isinstance(value, str):
+            return "not a string"
+        if len(value) > spec.get("max_length", 6000) or len(value) < spec.get("min_length", 0):
+            return "of a length outside its bounds"
+    return None
