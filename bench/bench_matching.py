@@ -4,10 +4,12 @@ Run from the repository root::
 
     python bench/bench_matching.py [--seconds 2.0] [--corpus DIR]
 
-Documents are items cut out of the real feeds in ``/work/shared/corpus/realfeeds``
-with a crude regex tag strip (falling back to synthetic French/English text
-when the corpus is missing). Keywords are words and two-word phrases drawn
-from the same text, so some of them hit.
+Documents are items cut out of the real feeds of the full corpus
+(``VIGIE_CORPUS``, else ``../shared/corpus/realfeeds``; the shipped sample
+``tests/data/realfeeds`` when it is absent) with a crude regex tag strip
+(falling back to synthetic French/English text when they give too few).
+Keywords are words and two-word phrases drawn from the same text, so some
+of them hit.
 
 Prints, for 10, 100 and 1,000 keywords, items/s and MB/s of:
 
@@ -33,13 +35,16 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from bot._matching import Matcher, Rule
-from bot._normalize import normalize, tokenize
-from bot.types import ALL_FIELDS, Document
+from realfeeds import bench_feeds, feed_files  # noqa: E402
 
-CORPUS = Path("/work/shared/corpus/realfeeds")
+from bot._matching import Matcher, Rule  # noqa: E402
+from bot._normalize import normalize, tokenize  # noqa: E402
+from bot.types import ALL_FIELDS, Document  # noqa: E402
+
 MAX_DOCS = 4000
 
 _ITEM = re.compile(r"<(item|entry)\b[^>]*>(.*?)</\1>", re.S | re.I)
@@ -61,7 +66,7 @@ def _strip(fragment: str) -> str:
 
 def load_documents(corpus: Path) -> list[Document]:
     docs: list[Document] = []
-    for path in sorted(corpus.glob("*")) if corpus.is_dir() else []:
+    for path in feed_files(corpus) if corpus.is_dir() else []:
         raw = path.read_bytes()[:2_000_000].decode("utf-8", "replace")
         for m in _ITEM.finditer(raw):
             body = m.group(2)
@@ -146,12 +151,14 @@ def measure(fn: Callable[[Document], object], docs: Sequence[Document], budget: 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=2.0, help="time budget per figure")
-    ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--corpus", type=Path, help="a directory of feeds to read instead")
     args = ap.parse_args()
     rng = random.Random(42)
 
-    docs = load_documents(args.corpus)
-    source = f"{len(docs)} items from {args.corpus}"
+    corpus, which = bench_feeds(args.corpus)
+    print(which)
+    docs = load_documents(corpus)
+    source = f"{len(docs)} items from {corpus}"
     if len(docs) < 100:
         docs = synthetic_documents(2000, rng)
         source = f"{len(docs)} synthetic items"

@@ -1,10 +1,12 @@
-"""Benchmark: Vigie's feed parser against feedparser, on the shared corpus.
+"""Benchmark: Vigie's feed parser against feedparser, on the real-feeds corpus.
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_parser.py [--repeat N]
+    .venv/bin/python bench/bench_parser.py [--repeat N] [--corpus DIR]
 
-Parses every file of ``shared/corpus/realfeeds`` with ``bot._parser.parse_feed``
+Parses every file of the full real-feeds corpus (``VIGIE_CORPUS``, else
+``../shared/corpus/realfeeds``; the shipped sample ``tests/data/realfeeds``
+when it is absent) with ``bot._parser.parse_feed``
 and with ``feedparser.parse`` (the baseline) in the same run, and prints
 files/s, items/s and total milliseconds for each (best of N rounds). It also
 times ``bot._html.html_to_text`` against an ``lxml.html`` text extraction on
@@ -23,16 +25,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import feedparser  # noqa: E402
 import lxml.html  # noqa: E402
+from realfeeds import bench_feeds, data_files  # noqa: E402
 
 from bot import _html  # noqa: E402
 from bot._html import html_to_text  # noqa: E402
 from bot._parser import parse_feed  # noqa: E402
 from bot.exceptions import FeedParseError  # noqa: E402
-
-CORPUS = ROOT.parent / "shared" / "corpus" / "realfeeds"
 
 
 def _ours(body: bytes) -> int:
@@ -99,9 +101,12 @@ def _lxml_text_blocks(markup: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the best is kept")
+    parser.add_argument("--corpus", type=Path, help="a directory of feeds to read instead")
     args = parser.parse_args()
 
-    files = [p.read_bytes() for p in sorted(CORPUS.iterdir()) if p.is_file()]
+    corpus, which = bench_feeds(args.corpus)
+    print(which)
+    files = [p.read_bytes() for p in data_files(corpus)]
     size = sum(len(b) for b in files) / 1e6
     print(f"corpus: {len(files)} files, {size:.1f} MB, best of {args.repeat} rounds\n")
 
@@ -117,7 +122,8 @@ def main() -> None:
 
     # Single feeds of about 50 items: the smallest, the median and the largest.
     fifty = sorted((len(b), b) for b in files if 40 <= _ours(b) <= 60)
-    for _, body in (fifty[0], fifty[len(fifty) // 2], fifty[-1]):
+    for index in sorted({0, len(fifty) // 2, len(fifty) - 1} if fifty else set()):
+        body = fifty[index][1]
         n = _ours(body)
         for name, fn in (("vigie parse_feed", _ours), ("feedparser 6", _feedparser)):
             seconds, _ = _best_of(max(args.repeat, 5), lambda fn=fn, body=body: fn(body))

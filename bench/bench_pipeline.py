@@ -1,12 +1,14 @@
 """Whole-pipeline benchmark: fetch, parse, normalise, match, store, on the real-feeds corpus.
 
-Serves every file of ``../shared/corpus/realfeeds/`` from a local aiohttp
+Serves every feed of the full real-feeds corpus (``VIGIE_CORPUS``, else
+``../shared/corpus/realfeeds``; the shipped sample ``tests/data/realfeeds``
+when it is absent) from a local aiohttp
 server on 127.0.0.1 and polls them all once through Vigie (SQLite store, 100
 keywords over three topics and a query), after measuring in the same run a
 baseline that only fetches the same files. Prints files/s, items/s, MB/s,
 milliseconds and peak memory.
 
-    python bench/bench_pipeline.py [--keywords 100] [--rounds 3]
+    python bench/bench_pipeline.py [--keywords 100] [--rounds 3] [--corpus DIR]
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import aiohttp
 from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus" / "realfeeds"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from realfeeds import bench_feeds, feed_files  # noqa: E402
 
 from bot.app import make_vigie  # noqa: E402
 from bot.config import validate  # noqa: E402
@@ -36,10 +40,6 @@ energy oil gas solar wind nuclear rust python linux windows android iphone
 samsung intel amd arm chip quantum robot drone satellite mars moon nasa
 startup funding layoffs union strike school university music film series book
 """.split())  # noqa: SIM905
-
-
-def corpus() -> list[Path]:
-    return sorted(p for p in CORPUS.iterdir() if p.suffix in (".xml", ".json"))
 
 
 async def serve(files: list[Path]) -> tuple[web.AppRunner, str]:
@@ -105,8 +105,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--keywords", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, help="a directory of feeds to serve instead")
     args = parser.parse_args()
-    files = corpus()
+    corpus, which = bench_feeds(args.corpus)
+    print(which)
+    files = feed_files(corpus)
     size = sum(p.stat().st_size for p in files) / 1e6
     runner, base = await serve(files)
     try:

@@ -17,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 POSTGRES_URL = os.environ.get("VIGIE_TEST_POSTGRES_URL")
 
 # The tests import their helpers (feedserver, feedbuilder) as top-level modules.

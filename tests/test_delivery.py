@@ -71,6 +71,8 @@ class Recorder:
     def __init__(self) -> None:
         #: Alerts as sent, in order.
         self.alerts: list[Alert] = []
+        #: Set at each alert sent.
+        self.sent = asyncio.Event()
         #: The idempotency key of every attempt, successful or not.
         self.attempts: list[str] = []
         #: Errors to raise on the next sends, in order.
@@ -84,6 +86,7 @@ class Recorder:
     async def send(self, alert: Alert) -> str | None:
         self._attempt(alert.options[IDEMPOTENCY_OPTION])
         self.alerts.append(alert)
+        self.sent.set()
         return f"m{len(self.alerts)}"
 
     def titles(self) -> list[str]:
@@ -740,14 +743,14 @@ async def test_run_schedules_digest_and_quiet_passes_and_stops_cleanly(
         await queue(vigie.store, [make_alert(1, destination="rec:now", subscription="now")],
                     when=datetime.now(UTC))
         stop = asyncio.Event()
+        recorder = adapter.destination("now")  # the one the deliverer will be given
         with caplog.at_level(logging.INFO):
             runner = asyncio.create_task(vigie.run(stop=stop))
-            for _ in range(100):
-                if adapter.targets.get("now") and adapter.targets["now"].alerts:
-                    break
-                await asyncio.sleep(0.05)
-            stop.set()
-            await asyncio.wait_for(runner, 15)
+            try:
+                await asyncio.wait_for(recorder.sent.wait(), 30)
+            finally:
+                stop.set()
+                await asyncio.wait_for(runner, 15)
     finally:
         await vigie.close()
     assert adapter.targets["now"].titles() == ["Item 1"]  # the interval pass ran

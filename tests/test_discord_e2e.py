@@ -112,10 +112,16 @@ async def feeds() -> AsyncIterator[FeedServer]:
 
 
 async def command(fake: FakeDiscord, guild: FakeGuild, who: FakeMember, path: list[str],
-                  options: dict[str, Any] | None = None) -> list[InteractionRecord]:
-    """Run a slash command as ``who`` in the guild's channel; the bot's answers."""
+                  options: dict[str, Any] | None = None) -> InteractionRecord:
+    """Run a slash command as ``who`` in the guild's channel; the bot's answer.
+
+    That is its one callback or, when the command took longer than the bot waits
+    before deferring (2 s: a loaded machine), the followup after the deferral.
+    """
     payload = fake.command_interaction(guild, guild.channel_ids[0], who, path, options)
-    return await fake.inject_interaction(payload, timeout=15)
+    *deferred, answer = await fake.inject_interaction(payload, timeout=15)
+    assert [(r.kind, r.type) for r in deferred] in ([], [("callback", 5)]), deferred
+    return answer
 
 
 async def test_vigie_run_on_discord(tmp_path: Path, fake: FakeDiscord,
@@ -144,20 +150,18 @@ async def test_vigie_run_on_discord(tmp_path: Path, fake: FakeDiscord,
         await until(lambda: feeds.hits("/numerama.xml") >= 1, "the first poll")
 
         # -- subscribe: refused to a member, nothing stored --
-        (refused,) = await command(fake, guild, member, ["vigie", "subscribe"],
-                                   {"target": "gpu"})
+        refused = await command(fake, guild, member, ["vigie", "subscribe"], {"target": "gpu"})
         assert refused.ephemeral
         assert refused.data["content"].startswith("only admins can use")
         assert "Nothing was changed" in refused.data["content"]
-        (listed,) = await command(fake, guild, member, ["vigie", "list"])
+        listed = await command(fake, guild, member, ["vigie", "list"])
         assert "This channel has no subscriptions" in listed.data["content"]
 
         # -- subscribe: accepted from a member with Manage Server --
-        (accepted,) = await command(fake, guild, admin, ["vigie", "subscribe"],
-                                    {"target": "gpu"})
+        accepted = await command(fake, guild, admin, ["vigie", "subscribe"], {"target": "gpu"})
         assert accepted.ephemeral
         assert "Subscribed this channel to topic GPU" in accepted.data["content"], accepted.data
-        (listed,) = await command(fake, guild, member, ["vigie", "list"])
+        listed = await command(fake, guild, member, ["vigie", "list"])
         assert "topics GPU" in listed.data["content"] + str(listed.data.get("embeds"))
 
         # -- a 429 storm longer than discord.py's own retries, then four stories --
@@ -169,14 +173,14 @@ async def test_vigie_run_on_discord(tmp_path: Path, fake: FakeDiscord,
                     timeout=45)
 
         # -- /vigie recent answers with embeds, newest first --
-        (recent,) = await command(fake, guild, member, ["vigie", "recent"])
+        recent = await command(fake, guild, member, ["vigie", "recent"])
         assert not recent.ephemeral
         assert [e["title"] for e in recent.data["embeds"]] == [
             "AMD répond avec son propre GPU", "Nvidia annonce un GPU pour l’inférence",
             "Pénurie de GPU : @\u200beveryone se rue sur les cartes", FOUNDING_TITLE]
         assert recent.data["allowed_mentions"] == {"parse": []}
         # -- and the outbox is empty: four sent, nothing left to retry --
-        (status,) = await command(fake, guild, member, ["vigie", "status"])
+        status = await command(fake, guild, member, ["vigie", "status"])
         deliveries = str(status.data)
         assert "4 sent" in deliveries, deliveries
     finally:

@@ -37,16 +37,19 @@ class CannedCommandHandler:
     """Test double for the command layer: records calls, answers canned replies.
 
     Admin commands are refused to non-admins, the way the real layer does.
-    ``gate``, when given, holds every command until it is set (slow work).
+    ``gate``, when given, holds every command until it is set (slow work);
+    ``called`` is set once a call is recorded.
     """
 
     def __init__(self, *, gate: asyncio.Event | None = None, fail: bool = False) -> None:
         self.calls: list[tuple[Caller, str]] = []
+        self.called = asyncio.Event()
         self.gate = gate
         self.fail = fail
 
     async def handle(self, caller: Caller, text: str) -> Reply:
         self.calls.append((caller, text))
+        self.called.set()
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
@@ -188,10 +191,12 @@ async def test_configured_admins_and_the_users_info_cache(fake: FakeSlack) -> No
     app = await running(socket_settings(fake, admin_users=("U0MEMBER",)), handler,
                         clock=lambda: now[0])
     try:
+        # One command after the other: the ack comes before the users.info lookup, so
+        # commands sent on acks alone could all miss the cache.
         await fake.send_slash_command("subscribe gpu", user_id="U0MEMBER")
-        for _ in range(3):
+        for n in range(3):
             await fake.send_slash_command("recent", user_id="U0ADMIN")
-        await fake.wait_responses(4)
+            await fake.wait_responses(2 + n)
         assert [c.params["user"] for c in fake.calls_to("users.info")] == ["U0ADMIN"]
         now[0] += 301  # the cache lasts five minutes
         fake.users["U0ADMIN"]["is_admin"] = False  # demoted meanwhile
@@ -210,6 +215,7 @@ async def test_users_info_failure_means_not_admin(fake: FakeSlack) -> None:
     try:
         fake.fail_next("users.info", "missing_scope")
         await fake.send_slash_command("subscribe gpu", user_id="U0ADMIN")
+        await fake.wait_responses(1)  # the failed lookup is over before the next command
         await fake.send_slash_command("subscribe gpu", user_id="U0ADMIN")
         await fake.wait_responses(2)
     finally:
@@ -223,9 +229,12 @@ async def test_ack_comes_before_the_slow_work(fake: FakeSlack) -> None:
     handler = CannedCommandHandler(gate=gate)
     app = await running(socket_settings(fake), handler)
     try:
+        # Acknowledged while the gate holds the command layer: the ack never waits for the
+        # work. The handler may start before or after the ack is read; wait for it.
         ack = await fake.send_slash_command("search musk")
-        # Acknowledged while the command layer is still working.
-        assert ack["envelope_id"] and len(handler.calls) == 1 and fake.responses == []
+        assert ack["envelope_id"]
+        await asyncio.wait_for(handler.called.wait(), 10)
+        assert len(handler.calls) == 1 and fake.responses == []
         gate.set()
         [response] = await fake.wait_responses(1)
     finally:

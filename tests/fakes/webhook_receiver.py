@@ -6,6 +6,7 @@ Usage::
         url = hook.url("/news")                  # webhook:<url> in the config
         hook.script("/news", [429, 429, 500])    # the next answers there (then 200)
         hook.delay = 0.05                        # record, wait, then answer
+        hook.hold_after = 12                     # record the 13th on, answer at release()
         ...
         hook.accepted("/news")                   # bodies of accepted requests, in order
         hook.keys("/news")                       # their Idempotency-Key values
@@ -15,7 +16,9 @@ A request whose signature or timestamp is wrong gets 401 and is kept in
 ``rejected``; so is one that the script answers with a non-2xx status. With
 ``delay``, an accepted request is recorded *before* the answer, as a real
 receiver commits before answering: a client killed meanwhile will send it
-again, with the same key.
+again, with the same key. With ``hold_after``, the requests accepted beyond
+that count are recorded and then left unanswered until :meth:`release`: the
+same window, held open for as long as a test needs.
 """
 
 from __future__ import annotations
@@ -61,6 +64,10 @@ class WebhookReceiver:
         self.rejected: list[Received] = []
         #: Seconds between recording an accepted request and answering it.
         self.delay = 0.0
+        #: Once this many requests were accepted, the next ones are recorded and
+        #: then held unanswered until :meth:`release`.
+        self.hold_after: int | None = None
+        self._released = asyncio.Event()
         self._script: dict[str, deque[tuple[int, str | None]]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Event()
@@ -114,6 +121,12 @@ class WebhookReceiver:
                 self._changed.clear()
                 await self._changed.wait()
 
+    def release(self) -> None:
+        """Answer the held requests (those whose client is still there) and hold no more."""
+        self.hold_after = None
+        self._released.set()
+        self._released = asyncio.Event()
+
     async def wait_received(self, n: int, timeout: float = 30.0) -> None:
         """Wait until ``n`` requests were accepted in all (duplicates included)."""
         async with asyncio.timeout(timeout):
@@ -149,6 +162,8 @@ class WebhookReceiver:
                 return web.json_response({"error": "scripted"}, status=status, headers=extra)
         self.received.append(Received(request.path, key, body, headers, 200))
         self._changed.set()
+        if self.hold_after is not None and len(self.received) > self.hold_after:
+            await self._released.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
         return web.json_response({"id": f"msg-{len(self.received)}"})
