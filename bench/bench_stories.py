@@ -48,7 +48,7 @@ from storyset import (  # noqa: E402
 from bot._normalize import normalize  # noqa: E402
 from bot._parser import parse_feed  # noqa: E402
 from bot._pipeline import build_item  # noqa: E402
-from bot._stories import StoryIndex, explain_story  # noqa: E402
+from bot._stories import StoryIndex, story_evidence  # noqa: E402
 from bot.types import Item  # noqa: E402
 
 # -- the baseline: the title-Jaccard index Vigie had before ------------------
@@ -224,7 +224,7 @@ def corpus(directory: Path, sample: int) -> None:
         if verdict is None:
             return None
         return by_key.get((verdict.story_source or "", verdict.story_key or "")), \
-            explain_story(verdict)
+            story_evidence(verdict)
 
     base_merged, base_seconds = run_index(items, base_judge)
     merged, seconds = run_index(items, vigie)
@@ -239,7 +239,7 @@ def corpus(directory: Path, sample: int) -> None:
         print(f"  - [{outlets.get(item.source, item.source)}] {item.title}")
         if first is not None:
             print(f"    = [{outlets.get(first.source, first.source)}] {first.title}")
-        print(f"      {reason.split(': ', 1)[-1]}")
+        print(f"      {reason}")
     only_base = {(i.source, i.key) for i, _, _ in base_merged} - {
         (i.source, i.key) for i, _, _ in merged}
     print(f"\n  merged by the baseline only: {len(only_base)}")

@@ -9,9 +9,10 @@
 from ._features import Entity, StoryFeatures, story_features
 from ._index import DEFAULT_WINDOW, Story, StoryIndex
 from ._numbers import Quantity, quantities, same_quantity
-from ._verdict import StoryVerdict, compare, explain_story
+from ._verdict import StoryVerdict, compare, explain_story, story_evidence
 
 __all__ = [
     "DEFAULT_WINDOW", "Entity", "Quantity", "Story", "StoryFeatures", "StoryIndex",
-    "StoryVerdict", "compare", "explain_story", "quantities", "same_quantity", "story_features",
+    "StoryVerdict", "compare", "explain_story", "quantities", "same_quantity", "story_evidence",
+    "story_features",
 ]

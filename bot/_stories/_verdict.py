@@ -34,7 +34,7 @@ from ._features import Entity, StoryFeatures
 from ._lexicon import FOLLOW_UPS, PLACES
 from ._numbers import Quantity, same_quantity
 
-__all__ = ["StoryVerdict", "compare", "explain_story"]
+__all__ = ["StoryVerdict", "compare", "explain_story", "story_evidence"]
 
 #: Copies are published within this time of each other.
 MAX_GAP = timedelta(hours=36)
@@ -92,10 +92,12 @@ def explain_story(verdict: StoryVerdict) -> str:
             f"not the story “{verdict.story_title}” from {verdict.story_source}")
     if verdict.first_source not in (None, verdict.story_source):
         head += f" (first reported by {verdict.first_source})"
-    return f"{head}: {_evidence(verdict)}"
+    return f"{head}: {story_evidence(verdict)}"
 
 
-def _evidence(v: StoryVerdict) -> str:
+def story_evidence(v: StoryVerdict) -> str:
+    """What :func:`explain_story` says after naming the story: conflict, shared
+    names and numbers, overlaps, rule."""
     parts: list[str] = []
     if v.conflict:
         parts.append(v.conflict)
