@@ -16,7 +16,7 @@ from ._html import html_to_text
 from ._lang import detect_language, normalize_language_tag
 from ._matching import Rule, highlight_spans
 from ._query import parse_query
-from ._stories import StoryIndex
+from ._stories import StoryIndex, StoryVerdict, explain_story
 from ._summary import make_lead
 from ._urls import canonicalize_url, is_http_url
 from .config import Config, SubscriptionConfig
@@ -115,13 +115,15 @@ def decide(
     An item is new when its key was never stored for this source. A new item
     whose canonical URL was already stored (by any source) or appears earlier
     in this batch is still stored but does not alert: one story, one alert.
-    With ``stories``, an item whose title repeats a story another source
-    alerted recently does not alert either; the alertable items are added
-    to it. ``backfill`` lifts the first-poll and age rules.
+    With ``stories``, an item that repeats a story another source alerted
+    recently (see ``bot._stories``) does not alert either; the alertable
+    items are added to it as new stories, the repeats as copies of theirs.
+    ``backfill`` lifts the first-poll and age rules.
     """
     new: list[Item] = []
     alertable: set[str] = set()
     held_back: dict[str, str] = {}
+    joined: dict[str, StoryVerdict] = {}
     keys_in_batch: set[str] = set()
     urls_in_batch: set[str] = set()
     cutoff = now - timedelta(seconds=max_age) if max_age is not None else None
@@ -137,16 +139,17 @@ def decide(
         elif (not backfill and cutoff is not None and item.published is not None
               and item.published < cutoff):
             held_back[item.key] = "published before the age limit"
-        elif stories is not None and (same := stories.find(item.title, item.source, now)):
-            held_back[item.key] = f"same story as “{same.title}” from {same.source}"
+        elif stories is not None and (same := stories.find(item, now)):
+            held_back[item.key] = explain_story(same)
+            joined[item.key] = same
         else:
             alertable.add(item.key)
         if item.url:
             urls_in_batch.add(item.url)
     if stories is not None:
         for item in new:
-            if item.key in alertable:
-                stories.add(item.title, item.source, now)
+            if item.key in alertable or item.key in joined:
+                stories.add(item, now, joins=joined.get(item.key))
     return PollDecision(tuple(new), frozenset(alertable), held_back)
 
 

@@ -130,7 +130,7 @@ class Poller:
                                          limit=STORY_SEED_LIMIT)
         for stored in sorted(recent, key=lambda s: s.first_seen):
             if stored.topics:
-                self.stories.add(stored.item.title, stored.item.source, stored.first_seen)
+                self.stories.add(stored.item, stored.first_seen)
 
     async def poll(
         self, source: SourceConfig, *, backfill: bool = False, dry_run: bool = False
