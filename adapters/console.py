@@ -157,6 +157,9 @@ class ConsoleDestination:
         return None
 
 
+_NO_TARGET = "the console destination takes no target"
+
+
 class ConsoleAdapter:
     """The ``console`` destination scheme (entry point ``vigie.destinations``)."""
 
@@ -168,9 +171,14 @@ class ConsoleAdapter:
         )
         self._destination = ConsoleDestination(self.stream, color=self.color)
 
+    @staticmethod
+    def config_problems(config: Config, target: str) -> list[str]:
+        """What ``vigie check`` reports about a ``console:<target>`` destination."""
+        return [_NO_TARGET] if target else []
+
     def destination(self, target: str) -> ConsoleDestination:
         if target:
-            raise UnknownDestinationError("the console destination takes no target")
+            raise UnknownDestinationError(_NO_TARGET)
         return self._destination
 
     async def close(self) -> None:

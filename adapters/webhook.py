@@ -50,7 +50,7 @@ from adapters._pacing import Pacer
 from bot._fetch import parse_retry_after
 from bot._netguard import GuardedResolver, check_url
 from bot._outbox import IDEMPOTENCY_OPTION, digest_key, idempotency_key
-from bot.config import Config, parse_duration
+from bot.config import Config, key_path, parse_duration
 from bot.exceptions import DeliveryError, FetchError, UnknownDestinationError
 from bot.types import Alert, AlertDigest
 
@@ -110,7 +110,7 @@ class WebhookSettings:
 def settings_problems(table: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Every problem of a ``[webhook]`` table as ``(key, message)``; the
     secret is never echoed."""
-    problems = [(key, "unknown key") for key in table if key not in _KNOWN]
+    problems = [(key_path("", key), "unknown key") for key in table if key not in _KNOWN]
     if "secret" in table:
         secret = table["secret"]
         if not isinstance(secret, str):
@@ -329,6 +329,17 @@ class WebhookAdapter:
             )
         return self._session
 
+    @staticmethod
+    def config_problems(config: Config, target: str) -> list[str]:
+        """What a ``webhook:<URL>`` destination lacks in ``config`` (``vigie
+        check``): the ``[webhook] secret`` that signs every request (without
+        it the first alert pauses the subscription), and a URL it may post to."""
+        problems = [p for p in [_url_problem(target, config.fetch.allow_private_addresses)] if p]
+        if WebhookSettings.from_table(config.adapters.get("webhook")).secret is None:
+            problems.append("webhook destinations sign every request: set secret in the "
+                            "[webhook] table")
+        return problems
+
     def destination(self, target: str) -> WebhookDestination:
         """The webhook at URL ``target``.
 
@@ -336,11 +347,9 @@ class WebhookAdapter:
         carries credentials, or names a non-public address (unless allowed).
         """
         url = target.strip()
-        try:
-            check_url(url, allow_private=self.allow_private)
-        except FetchError as e:
-            raise UnknownDestinationError(
-                f"webhook:{shown_url(url)} cannot be used: {e.message}") from None
+        problem = _url_problem(url, self.allow_private)
+        if problem:
+            raise UnknownDestinationError(problem)
         if url not in self._destinations:
             self._destinations[url] = WebhookDestination(self, url)
         return self._destinations[url]
@@ -349,3 +358,12 @@ class WebhookAdapter:
         if self._session is not None:
             await self._session.close()
         self._session = None
+
+
+def _url_problem(target: str, allow_private: bool) -> str | None:
+    url = target.strip()
+    try:
+        check_url(url, allow_private=allow_private)
+    except FetchError as e:
+        return f"webhook:{shown_url(url)} cannot be used: {e.message}"
+    return None

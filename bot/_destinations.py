@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
+from typing import Any
 
 from ._types import Destination, DestinationAdapter
-from .config import Config, SectionValidator
+from .config import Config, DestinationCheck, SectionValidator
 from .exceptions import UnknownDestinationError
 
 ENTRY_POINT_GROUP = "vigie.destinations"
+#: Chat platforms ``vigie run`` starts: ``run_chat(config, handler, stop)``.
+CHAT_ENTRY_POINT_GROUP = "vigie.chat"
 
 AdapterFactory = Callable[[Config], DestinationAdapter]
 
@@ -30,12 +33,41 @@ def section_validators() -> dict[str, SectionValidator]:
     An adapter factory with a ``validate_settings(table)`` callable owns the
     top-level table named after its scheme (``[discord]`` for ``discord``).
     """
-    out: dict[str, SectionValidator] = {}
+    return _factory_hooks("validate_settings")
+
+
+def destination_checks() -> dict[str, DestinationCheck]:
+    """What ``vigie check`` asks each destination adapter, by scheme: an
+    adapter factory with a ``config_problems(config, target)`` callable says
+    what a destination of its scheme lacks (see :data:`bot.config.DestinationCheck`)."""
+    return _factory_hooks("config_problems")
+
+
+def _factory_hooks(attribute: str) -> dict[str, Any]:
+    """The callable ``attribute`` of each installed adapter factory that has one, by scheme."""
+    out: dict[str, Any] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        check = getattr(ep.load(), "validate_settings", None)
-        if callable(check):
-            out[ep.name] = check
+        hook = getattr(ep.load(), attribute, None)
+        if callable(hook):
+            out[ep.name] = hook
     return out
+
+
+def installed_chat_platforms() -> frozenset[str]:
+    """The chat platforms installed (``vigie.chat`` entry points)."""
+    return frozenset(ep.name for ep in entry_points(group=CHAT_ENTRY_POINT_GROUP))
+
+
+def chat_platforms(config: Config) -> frozenset[str]:
+    """The chat platforms ``config`` sets up: installed, with their table in
+    the configuration, and (when the table's owner, the destination adapter
+    of the same name, has a ``chat_configured(table)`` callable) a table
+    that runs a chat bot rather than only webhooks."""
+    checks: dict[str, Callable[[Mapping[str, Any]], bool]] = _factory_hooks("chat_configured")
+    return frozenset(
+        name for name in installed_chat_platforms()
+        if name in config.adapters
+        and (name not in checks or checks[name](config.adapters[name])))
 
 
 def split_destination(destination: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._effective import visible_id
-from .config import Config
+from .config import Config, format_duration
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -57,13 +57,6 @@ def _table(header: str, values: Mapping[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
-
-
 def export_config(config: Config) -> str:
     """Topics, sources and subscriptions of ``config`` as TOML.
 
@@ -83,7 +76,7 @@ def export_config(config: Config) -> str:
     lines = ["# Vigie: effective topics, sources and subscriptions (file + chat edits)", ""]
     for source in config.sources:
         lines += _table("[[sources]]", {
-            "name": source.name, "url": source.url, "interval": _duration(source.interval),
+            "name": source.name, "url": source.url, "interval": format_duration(source.interval),
             "enabled": source.enabled, "language": source.language,
         })
     for topic in config.topics:

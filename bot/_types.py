@@ -408,6 +408,23 @@ class DestinationAdapter(Protocol):
     DestinationAdapter`` under the ``vigie.destinations`` entry-point group,
     named after the scheme. One adapter instance serves every target of its
     scheme, so a platform client is shared by all channels.
+
+    The registered callable (usually the adapter class) may also have these
+    attributes, which the configuration check calls without making an adapter
+    (see :mod:`bot._destinations`):
+
+    - ``validate_settings(table) -> list[tuple[str, str]]``: it owns the
+      top-level table named after its scheme (``[discord]``) and returns that
+      table's problems as ``(key within the table, message)``
+      (:data:`bot.config.SectionValidator`);
+    - ``config_problems(config, target) -> list[str]``: what a destination of
+      its scheme lacks in a validated configuration (a secret, a token, a
+      well-formed target), one message per problem, never quoting a secret;
+      ``vigie check`` reports them under ``subscriptions[N].destination``
+      (:data:`bot.config.DestinationCheck`);
+    - ``chat_configured(table) -> bool``: whether its table sets up the chat
+      platform of the same name (``vigie.chat`` entry point), rather than
+      only destinations; without it, a table present means set up.
     """
 
     def destination(self, target: str) -> Destination:

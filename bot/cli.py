@@ -14,12 +14,18 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ._delivery import redact_destination
-from ._destinations import installed_schemes, section_validators
+from ._destinations import (
+    chat_platforms,
+    destination_checks,
+    installed_chat_platforms,
+    installed_schemes,
+    section_validators,
+)
 from ._dryrun import DryRunStore
 from ._pipeline import ItemMatch
 from ._storage import make_store
 from .app import Explained, Vigie, make_command_layer, make_vigie
-from .config import CONFIG_ENV, Config, load_config
+from .config import CONFIG_ENV, Config, idle_problems, load_config
 from .exceptions import ConfigError, SourceError, VigieError
 
 log = logging.getLogger("vigie")
@@ -84,12 +90,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         config = load_config(config_path, destination_schemes=installed_schemes(),
-                             section_validators=section_validators())
+                             section_validators=section_validators(),
+                             destination_checks=destination_checks())
     except ConfigError as e:
         out = sys.stdout if args.command == "check" else sys.stderr
         for key, message in e.problems:
             print(f"{e.path}: {key}: {message}", file=out)
         return EXIT_CONFIG
+    if args.command in ("check", "run"):
+        # A bot with nothing to watch or nowhere to post is a mistake, unless
+        # chat users can give it both.
+        idle = idle_problems(config, chat_platforms(config), installed_chat_platforms())
+        if args.command == "check":
+            for key, message in idle:
+                print(f"{config.path}: {key}: {message}")
+        elif idle:
+            print(f"vigie: not starting, the bot would be idle: {config.path}: "
+                  + "; ".join(f"{key}: {message}" for key, message in idle), file=sys.stderr)
+        if idle:
+            return EXIT_CONFIG
     try:
         return asyncio.run(_dispatch(args, config))
     except KeyboardInterrupt:

@@ -341,6 +341,8 @@ async def test_validation_of_bad_input(env: tuple[Vigie, CommandLayer, FeedServe
         "sources add http://169.254.169.254/latest": "refused",
         "sources add http://[::1]/feed": "refused",
         "sources add http://localhost/feed": "refused",
+        "sources add https://example.org/feed --interval 5s": "at least 10s and at most 30d",
+        "sources add https://example.org/feed --interval 3000000d": "at most 30d",
         "recent --hours 0": "from 1 to",
         "search": "search what?",
         "x" * 3000: "limit is 2000",

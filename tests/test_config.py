@@ -132,3 +132,31 @@ def test_toml_syntax_error_and_missing_file(tmp_path: Path) -> None:
 def test_booleans_are_not_numbers() -> None:
     data = {**MINIMAL, "fetch": {"per_host": True}}
     assert problems(data, env={})[0][0] == "fetch.per_host"
+
+
+@pytest.mark.parametrize("value", [
+    "3000000d", "9" * 400 + "s", float("nan"), float("inf"), 10**400, 3651 * 86400, [1], None,
+])
+def test_durations_are_bounded(value: object) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_duration(value)  # type: ignore[arg-type]
+    assert "expected a duration" in str(info.value) or "at most 3650d" in str(info.value)
+
+
+def test_duration_ranges_are_said_in_the_error() -> None:
+    assert parse_duration("30d", at_least=10, at_most=30 * 86400) == 30 * 86400
+    for bad in ("5s", "31d"):
+        with pytest.raises(ValueError, match=r"^must be at least 10s and at most 30d$"):
+            parse_duration(bad, at_least=10, at_most=30 * 86400)
+    with pytest.raises(ValueError, match=r"^must be at least 1KiB and at most 1GiB$"):
+        parse_size("2GiB", at_least=1024, at_most=1024**3)
+    with pytest.raises(ValueError):
+        parse_size("9" * 400)
+
+
+def test_odd_keys_are_quoted_on_one_line() -> None:
+    data = {**MINIMAL, "topics": {"gpu": {"keywords": ["GPU"]}, "a b\n": {"keywords": []}}}
+    assert problems(data, env={}) == [
+        ('topics."a b\\u000a"', "topic ids use letters, digits, '-', '_' or '.' (at most 64)"),
+        ('topics."a b\\u000a".keywords', "needs at least one phrase"),
+    ]

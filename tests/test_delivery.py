@@ -602,7 +602,8 @@ def test_webhook_settings_are_validated_without_echoing_the_secret(tmp_path: Pat
         load_config(config, env={"HOOK_SECRET": SECRET},
                     destination_schemes=installed_schemes(),
                     section_validators=section_validators())
-    assert info.value.problems == [("delivery.max_attempts", "must be at least 1")]
+    assert info.value.problems == [
+        ("delivery.max_attempts", "must be at least 1 and at most 1000")]
     text = config.read_text().replace("max_attempts = 0", "retry_min = \"2s\"")
     config.write_text(text)
     loaded = load_config(config, env={"HOOK_SECRET": SECRET},

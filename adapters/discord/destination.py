@@ -26,6 +26,7 @@ import asyncio
 import hashlib
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -192,6 +193,14 @@ def _settings(config: Config | None, settings: DiscordSettings | None) -> Discor
     return DiscordSettings.from_table(table)
 
 
+def _channel_problem(target: str) -> str | None:
+    target = target.strip()
+    if not _CHANNEL_RE.match(target):
+        return (f"discord destinations take a channel id (digits), not {target[:40]!r}; "
+                "in Discord, right-click the channel and choose Copy Channel ID")
+    return None
+
+
 # -- bot channels ----------------------------------------------------------------
 
 
@@ -252,14 +261,28 @@ class DiscordAdapter:
         self._http: discord.http.HTTPClient | None = None
         self._lock = asyncio.Lock()
 
+    @staticmethod
+    def chat_configured(table: Mapping[str, Any]) -> bool:
+        """Whether a ``[discord]`` table runs the bot with its slash commands
+        (a token is set), rather than only serving webhooks."""
+        return DiscordSettings.from_table(table).token is not None
+
+    @staticmethod
+    def config_problems(config: Config, target: str) -> list[str]:
+        """What a ``discord:<target>`` destination lacks in ``config``
+        (``vigie check``): a channel id, and the bot token to post with."""
+        problems = [p for p in [_channel_problem(target)] if p]
+        if not _settings(config, None).token:
+            problems.append("discord: channels need the bot token: set token in the "
+                            "[discord] table")
+        return problems
+
     def destination(self, target: str) -> DiscordChannelDestination:
         """The channel with id ``target``. Raises UnknownDestinationError for a bad id."""
-        target = target.strip()
-        if not _CHANNEL_RE.match(target):
-            raise UnknownDestinationError(
-                f"discord destinations take a channel id (digits), not {target[:40]!r}; "
-                "in Discord, right-click the channel and choose Copy Channel ID")
-        return DiscordChannelDestination(self, target)
+        problem = _channel_problem(target)
+        if problem:
+            raise UnknownDestinationError(problem)
+        return DiscordChannelDestination(self, target.strip())
 
     async def http(self) -> discord.http.HTTPClient:
         """The logged-in REST client, made on first use.
@@ -399,6 +422,16 @@ class DiscordWebhookAdapter:
         configure_endpoints(self.settings.api_base, self.settings.gateway_url)
         install_redaction(self.settings.token)
         self._session: aiohttp.ClientSession | None = None
+
+    @staticmethod
+    def config_problems(config: Config, target: str) -> list[str]:
+        """What a ``discord-webhook:<URL>`` destination lacks (``vigie
+        check``): a Discord webhook URL. It needs no bot token."""
+        try:
+            parse_webhook_url(target, _settings(config, None).api_base)
+        except ValueError as e:
+            return [f"discord-webhook: {e}"]
+        return []
 
     def destination(self, target: str) -> DiscordWebhookDestination:
         """The webhook at URL ``target``. Raises UnknownDestinationError for a bad URL."""

@@ -35,12 +35,14 @@ import discord.gateway
 import discord.http
 import yarl
 
+from bot.config import key_path
+
 from .render import parse_color
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 
-_SNOWFLAKE_RE = re.compile(r"^\d{15,21}$")
+_SNOWFLAKE_RE = re.compile(r"^\d{15,21}\Z")
 KNOWN_KEYS = frozenset({
     "token", "guilds", "admin_roles", "admin_users", "api_base", "gateway_url", "colors",
     "webhook_username", "webhook_avatar_url", "sync_commands",
@@ -84,19 +86,23 @@ class DiscordSettings:
         (values it would reject are ignored)."""
         table = table or {}
         colors: dict[str, int] = {}
-        for topic, value in (table.get("colors") or {}).items():
+        raw_colors = table.get("colors")
+        for topic, value in (raw_colors if isinstance(raw_colors, dict) else {}).items():
             try:
                 colors[str(topic)] = parse_color(value)
             except ValueError:
                 continue
         token = table.get("token")
+
+        def ids(key: str) -> list[object]:
+            value = table.get(key)
+            return [v for v in value if _is_snowflake(v)] if isinstance(value, list) else []
+
         return cls(
             token=token.strip() if isinstance(token, str) and token.strip() else None,
-            guilds=tuple(int(g) for g in table.get("guilds") or () if _is_snowflake(g)),
-            admin_roles=frozenset(str(r) for r in table.get("admin_roles") or ()
-                                  if _is_snowflake(r)),
-            admin_users=frozenset(str(u) for u in table.get("admin_users") or ()
-                                  if _is_snowflake(u)),
+            guilds=tuple(int(str(g)) for g in ids("guilds")),
+            admin_roles=frozenset(str(r) for r in ids("admin_roles")),
+            admin_users=frozenset(str(u) for u in ids("admin_users")),
             api_base=str(table.get("api_base") or DEFAULT_API_BASE).rstrip("/"),
             gateway_url=str(table.get("gateway_url") or DEFAULT_GATEWAY_URL),
             colors=colors,
@@ -136,7 +142,7 @@ def validate_settings(table: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for key in table:
         if key not in KNOWN_KEYS:
-            problems.append((key, "unknown key"))
+            problems.append((key_path("", key), "unknown key"))
     token = table.get("token")
     if "token" in table:
         if not isinstance(token, str):
@@ -174,7 +180,7 @@ def validate_settings(table: Mapping[str, Any]) -> list[tuple[str, str]]:
                 try:
                     parse_color(value)
                 except ValueError as e:
-                    problems.append((f"colors.{topic}", str(e)))
+                    problems.append((key_path("colors", str(topic)), str(e)))
     if "webhook_username" in table:
         name = table["webhook_username"]
         if not isinstance(name, str):

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot.config import key_path
+
 DEFAULT_API_BASE = "https://slack.com/api/"
 DEFAULT_HTTP_PORT = 3000
 
@@ -19,7 +21,7 @@ _KNOWN = frozenset({
     "bot_token", "app_token", "signing_secret", "mode", "http_port", "admin_users",
     "api_base", "unfurl", "app_home",
 })
-_USER_RE = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USER_RE = re.compile(r"^[UW][A-Z0-9]{2,}\Z")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def settings_problems(table: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for key in table:
         if key not in _KNOWN:
-            problems.append((key, "unknown key"))
+            problems.append((key_path("", key), "unknown key"))
 
     def typed(name: str, kind: type, what: str) -> Any:
         if name not in table:

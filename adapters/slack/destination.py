@@ -255,17 +255,27 @@ class SlackAdapter:
             )
         return self._client
 
+    @staticmethod
+    def chat_configured(table: Mapping[str, Any]) -> bool:
+        """Whether a ``[slack]`` table runs the app with its /vigie command
+        (a bot token is set), rather than only incoming webhooks."""
+        return SlackSettings.from_table(table).bot_token is not None
+
+    @staticmethod
+    def config_problems(config: Config, target: str) -> list[str]:
+        """What a ``slack:<target>`` destination lacks in ``config`` (``vigie
+        check``): a channel id, and the bot token to post with."""
+        settings = SlackSettings.from_table(config.adapters.get("slack"))
+        return _channel_problems(settings, target)
+
     def destination(self, target: str) -> SlackChannel:
         """The channel ``target`` (a channel id such as ``C024BE91L``).
 
         Raises :class:`UnknownDestinationError` for a malformed id or without a bot token.
         """
         channel = target.strip()
-        if not _CHANNEL_RE.match(channel):
-            raise UnknownDestinationError(
-                f"slack:{channel[:40]} is not a Slack channel id (such as C024BE91L)")
-        if not self.settings.bot_token:
-            raise UnknownDestinationError("slack: destinations need [slack] bot_token")
+        for problem in _channel_problems(self.settings, channel):
+            raise UnknownDestinationError(problem)
         if channel not in self._destinations:
             self._destinations[channel] = SlackChannel(self, channel)
         return self._destinations[channel]
@@ -274,6 +284,16 @@ class SlackAdapter:
         if self._session is not None:
             await self._session.close()
         self._session = self._client = None
+
+
+def _channel_problems(settings: SlackSettings, target: str) -> list[str]:
+    channel = target.strip()
+    problems = []
+    if not _CHANNEL_RE.match(channel):
+        problems.append(f"slack:{channel[:40]} is not a Slack channel id (such as C024BE91L)")
+    if not settings.bot_token:
+        problems.append("slack: destinations need [slack] bot_token")
+    return problems
 
 
 # -- incoming webhooks ---------------------------------------------------------------
@@ -356,20 +376,14 @@ class SlackWebhookAdapter:
 
     def allowed(self, url: str) -> bool:
         """Whether ``url`` may be posted to (see the class docstring)."""
-        try:
-            parts = urlsplit(url)
-            port = parts.port
-        except ValueError:
-            return False
-        if not parts.hostname or parts.username or parts.password or len(url) > 2000:
-            return False
-        if parts.scheme == "https" and parts.hostname in WEBHOOK_HOSTS and port in (None, 443):
-            return parts.path.startswith("/services/")
-        base = urlsplit(self.settings.api_base)
-        return (
-            base.hostname not in (None, "slack.com")
-            and (parts.scheme, parts.hostname, port) == (base.scheme, base.hostname, base.port)
-        )
+        return _webhook_allowed(self.settings, url)
+
+    @staticmethod
+    def config_problems(config: Config, target: str) -> list[str]:
+        """What a ``slack-webhook:<URL>`` destination lacks (``vigie check``):
+        an incoming-webhook URL. It needs no bot token."""
+        settings = SlackSettings.from_table(config.adapters.get("slack"))
+        return [p for p in [_webhook_problem(settings, target)] if p]
 
     def destination(self, target: str) -> SlackWebhook:
         """The webhook at URL ``target``.
@@ -377,10 +391,9 @@ class SlackWebhookAdapter:
         Raises :class:`UnknownDestinationError` for a URL that is not a Slack webhook.
         """
         url = target.strip()
-        if not self.allowed(url):
-            raise UnknownDestinationError(
-                f"slack-webhook:{redact_webhook(url)} is not a Slack incoming-webhook URL "
-                "(https://hooks.slack.com/services/…)")
+        problem = _webhook_problem(self.settings, url)
+        if problem:
+            raise UnknownDestinationError(problem)
         if url not in self._destinations:
             self._destinations[url] = SlackWebhook(self, url)
         return self._destinations[url]
@@ -389,3 +402,32 @@ class SlackWebhookAdapter:
         if self._session is not None:
             await self._session.close()
         self._session = None
+
+
+def _webhook_allowed(settings: SlackSettings, url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return False
+    if not parts.hostname or parts.username or parts.password or len(url) > 2000:
+        return False
+    if parts.scheme == "https" and parts.hostname in WEBHOOK_HOSTS and port in (None, 443):
+        return parts.path.startswith("/services/")
+    try:
+        base = urlsplit(settings.api_base)
+        base_port = base.port
+    except ValueError:  # an api_base the configuration check refused
+        return False
+    return (
+        base.hostname not in (None, "slack.com")
+        and (parts.scheme, parts.hostname, port) == (base.scheme, base.hostname, base_port)
+    )
+
+
+def _webhook_problem(settings: SlackSettings, target: str) -> str | None:
+    url = target.strip()
+    if not _webhook_allowed(settings, url):
+        return (f"slack-webhook:{redact_webhook(url)} is not a Slack incoming-webhook URL "
+                "(https://hooks.slack.com/services/…)")
+    return None

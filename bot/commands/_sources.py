@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from .._netguard import check_url, is_public_address
 from .._types import ChatSource
-from ..config import MIN_INTERVAL, parse_duration
+from ..config import MAX_INTERVAL, MIN_INTERVAL, parse_duration
 from ..exceptions import CommandError, SourceError
 from ..replies import Fields, Heading, Reply, Text
 from ._call import Call, show
@@ -38,18 +38,18 @@ COMMANDS.group("sources", "Manage the watched feeds; `test` shows what a feed wo
     ))
 async def sources_add(call: Call, *, url: str, name: str | None, interval: str | None
                       ) -> Reply:
+    # Cheap checks first: a bad interval is refused before any DNS lookup.
+    seconds = DEFAULT_INTERVAL
+    if interval is not None:
+        try:
+            # The same range as a configured source's interval.
+            seconds = parse_duration(interval, at_least=MIN_INTERVAL, at_most=MAX_INTERVAL)
+        except ValueError as e:
+            raise CommandError(f"--interval {e}") from None
     url = await _check_source_url(call, url)
     name = name or _name_from_url(url)
     if not ID_RE.match(name):
         raise CommandError("source names use letters, digits, '-', '_' or '.' (at most 64)")
-    seconds = DEFAULT_INTERVAL
-    if interval is not None:
-        try:
-            seconds = parse_duration(interval)
-        except ValueError as e:
-            raise CommandError(f"--interval: {e}") from None
-        if seconds < MIN_INTERVAL:
-            raise CommandError(f"--interval must be at least {MIN_INTERVAL:g}s")
     if call.ctx.engine.config.source(name) is not None:
         raise CommandError(f"a source named {name!r} exists already",
                            hint="give another name after the URL")
