@@ -296,9 +296,14 @@ def format_explained(n: int, ex: Explained, config: Config) -> str:
         if v.matched:
             where = []
             for term in v.matched_terms:
-                fields = sorted({h.field for h in ex.report.hits
-                                 if h.term == term and h.field in allowed})
-                where.append(f'"{term}" in {", ".join(fields)}' if fields else f'"{term}"')
+                hits = [h for h in ex.report.hits if h.term == term and h.field in allowed]
+                fields = sorted({h.field for h in hits})
+                said = f'"{term}" in {", ".join(fields)}' if fields else f'"{term}"'
+                if hits and all(h.tag for h in hits):
+                    said += " (" + ", ".join(
+                        f"in {'hashtag' if tag.startswith('#') else 'handle'} {clean(tag)}"
+                        for tag in dict.fromkeys(h.tag for h in hits if h.tag)) + ")"
+                where.append(said)
             lines.append(f"   ✔ {label}: matched {'; '.join(where)}")
         else:
             lines.append(f"   ✘ {label}: {'; '.join(v.reasons) or 'no match'}")

@@ -127,6 +127,8 @@ class TermHit:
     #: The matched text span in that field's *normalised* text, for highlighting.
     start: int
     end: int
+    #: The hashtag or handle the term was found inside ("#IAGénérative"), if any.
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
