@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 from ._fetch import Fetcher, backoff_delay
 from ._matching import Matcher
-from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, decide, match_item
+from ._sources._run import Reading, SourceReader, source_spec
 from ._stories import StoryIndex
 from ._types import NewItem, Store
 from .config import Config, SourceConfig
@@ -27,16 +27,17 @@ from .exceptions import (
     FetchError,
     GoneError,
     HTTPStatusError,
-    NotAFeedError,
     SourceError,
     StorageError,
 )
-from .types import FetchResult, Item, ParsedFeed, SourceState
+from .types import Item, ParsedFeed, SourceState
 
 log = logging.getLogger(__name__)
 
 #: Recent items read back at start to recognise stories already alerted.
 STORY_SEED_LIMIT = 2000
+#: How a source's health says that its last poll stopped before a later page.
+PARTIAL_PREFIX = "stopped after page "
 
 
 def utcnow() -> datetime:
@@ -80,6 +81,8 @@ class Poller:
         self.config = config
         self.store = store
         self.fetcher = fetcher
+        #: Reads sources of every kind through the fetcher.
+        self.reader = SourceReader(fetcher)
         self.matcher = matcher
         self.clock = clock
         # "Seen?" then "store" must not interleave between sources, or the
@@ -165,20 +168,25 @@ class Poller:
         now = self.clock()
         try:
             async with self._interruptible():
-                result, feed = await self._fetch_and_parse(state, conditional=not backfill)
+                reading = await self._read(source, state, conditional=not backfill)
         except SourceError as e:
             if not dry_run:
                 await self.store.update_source(self._failed(state, source, e, now))
             log.warning("source %s failed: %s", source.name, e.user_message)
             return PollResult(source.name, error=e)
 
+        result, feed = reading.result, reading.feed
         state = dataclasses.replace(
             state,
-            url=result.permanent_url or state.url,
+            url=reading.remember or state.url,
             etag=result.etag if result.status != 304 else state.etag,
             last_modified=result.last_modified if result.status != 304 else state.last_modified,
-            last_poll=now, last_success=now, last_error=None, consecutive_failures=0,
-            next_attempt=None,
+            last_poll=now, last_success=now, consecutive_failures=0,
+            # A later page that failed is said, not counted as a failure.
+            last_error=(f"{PARTIAL_PREFIX}{reading.pages}: {reading.cut_short.user_message}"
+                        if reading.cut_short else None),
+            # An API whose rate window is used up is not called before it resets.
+            next_attempt=now + timedelta(seconds=reading.wait) if reading.wait else None,
         )
         if feed is None:
             if not dry_run:
@@ -239,31 +247,22 @@ class Poller:
         return PollResult(source.name, tuple(matches), alerted, len(inserted),
                           skipped=skipped)
 
-    async def _fetch_and_parse(
-        self, state: SourceState, *, conditional: bool
-    ) -> tuple[FetchResult, ParsedFeed | None]:
-        """Fetch the source (following autodiscovery once); None feed on 304."""
-        result = await self.fetcher.fetch(
-            state.url,
+    async def _read(self, source: SourceConfig, state: SourceState, *, conditional: bool
+                    ) -> Reading:
+        """Read the source with its kind (later pages only while all is new)."""
+        kind, spec = source_spec(source, self.config)
+
+        async def all_new(feed: ParsedFeed) -> bool:
+            items = [build_item(source.name, e, feed) for e in feed.entries]
+            seen, _ = await self.store.seen(source.name, [i.key for i in items], [])
+            return not seen
+
+        return await self.reader.read(
+            kind, spec, url=state.url,
             etag=state.etag if conditional else None,
             last_modified=state.last_modified if conditional else None,
-        )
-        if result.not_modified or result.body is None:
-            return result, None
-        try:
-            return result, parse_feed(result.body, url=result.url,
-                                      content_type=result.content_type)
-        except NotAFeedError as e:
-            if not e.feed_links:
-                raise
-            # A site URL: follow the first feed it advertises and keep that URL.
-            feed_url = e.feed_links[0]
-            log.info("autodiscovered %s from %s", feed_url, result.url)
-            found = await self.fetcher.fetch(feed_url)
-            if found.body is None:
-                raise
-            feed = parse_feed(found.body, url=found.url, content_type=found.content_type)
-            return dataclasses.replace(found, permanent_url=found.url), feed
+            # A first poll only records: reading deeper would record more, alert nothing.
+            all_new=all_new if state.initialised else None)
 
     def _failed(
         self, state: SourceState, source: SourceConfig, error: SourceError, now: datetime

@@ -24,15 +24,16 @@ from ._effective import merge
 from ._fetch import Fetcher, FetchSettings
 from ._matching import Matcher
 from ._outbox import release_times
-from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
 from ._poller import Poller, PollResult, utcnow
+from ._sources import FEED
+from ._sources._run import source_spec, url_spec
 from ._storage import SQLStore, make_store
 from ._storage._chat import ChatStore
 from ._types import DestinationAdapter, Store
 from .commands import AdminPolicy, CommandContext, CommandLayer
 from .config import Config, SourceConfig
-from .exceptions import NotAFeedError, StorageError
+from .exceptions import StorageError
 from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
 
 if TYPE_CHECKING:
@@ -297,10 +298,12 @@ class Vigie:
 
     # -- explain --
 
-    def explain_feed(self, feed: ParsedFeed, source: str = "explain") -> list[Explained]:
-        """Match every entry of a parsed feed and keep the full reports."""
+    def explain_feed(self, feed: ParsedFeed, source: str = "explain", *,
+                     language: str | None = None) -> list[Explained]:
+        """Match every entry of a parsed feed and keep the full reports
+        (``language``: the source's, else a configured source's)."""
         configured = self.config.source(source)
-        language = configured.language if configured else None
+        language = language or (configured.language if configured else None)
         out = []
         for entry in feed.entries:
             item = build_item(source, entry, feed, source_language=language)
@@ -316,24 +319,28 @@ class Vigie:
         return self.explain_feed(feed, "text")[0]
 
     async def explain_url(self, url: str) -> list[Explained]:
-        """Fetch a feed (or a configured source's name, or a site to autodiscover)
-        and explain every item.
+        """Read a source (a configured source's name, or a URL: a feed, a site
+        to autodiscover, or a service's address that a kind recognises) and
+        explain every item.
 
-        Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or parsed.
+        Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or read.
         """
         source = self.config.source(url)
-        target = source.url if source else url
-        result = await self.fetcher.fetch(target)
-        assert result.body is not None
-        try:
-            feed = parse_feed(result.body, url=result.url, content_type=result.content_type)
-        except NotAFeedError as e:
-            if not e.feed_links:
-                raise
-            found = await self.fetcher.fetch(e.feed_links[0])
-            assert found.body is not None
-            feed = parse_feed(found.body, url=found.url, content_type=found.content_type)
-        return self.explain_feed(feed, source.name if source else "explain")
+        if source is None:
+            kind, spec = url_spec(url, self.config)
+            source = SourceConfig("explain", kind.url(spec), kind=kind.name,
+                                  options={} if kind is FEED else spec.options)
+        return await self.explain_source(source)
+
+    async def explain_source(self, source: SourceConfig) -> list[Explained]:
+        """Read one source of any kind (configured or not) and explain every item.
+
+        Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or read.
+        """
+        kind, spec = source_spec(source, self.config)
+        reading = await self.poller.reader.read(kind, spec)
+        assert reading.feed is not None
+        return self.explain_feed(reading.feed, source.name, language=source.language)
 
     # -- health --
 

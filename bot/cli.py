@@ -375,6 +375,8 @@ async def _print_health(vigie: Vigie) -> None:
             line += f", DISABLED ({state.disabled_reason})"
         if state.consecutive_failures:
             line += f", {state.consecutive_failures} failures in a row: {state.last_error}"
+        elif state.last_error:
+            line += f", but the last poll {state.last_error}"  # a later page failed
         print(line)
 
 

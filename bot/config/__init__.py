@@ -35,6 +35,7 @@ from ._model import (
     SubscriptionConfig,
     TopicConfig,
 )
+from ._sources import make_source
 from ._table import key_path
 from ._values import (
     MAX_DURATION,
@@ -73,6 +74,7 @@ __all__ = [
     "idle_problems",
     "key_path",
     "load_config",
+    "make_source",
     "parse_duration",
     "parse_size",
     "phrase_problem",

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..exceptions import ConfigError
 from ._model import Config, DestinationCheck, SectionValidator
-from ._sources import validate_sources, validate_topics
+from ._sources import validate_kinds, validate_sources, validate_topics
 from ._subscriptions import destination_problems, validate_subscriptions
 from ._table import Problems, Table, key_path, one_line
 from ._tables import (
@@ -68,7 +68,8 @@ def validate(
     storage = validate_storage(root.table("storage"))
     fetch = validate_fetch(root.table("fetch"))
     poll = validate_poll(root.table("poll"))
-    sources = validate_sources(root)
+    kinds = validate_kinds(root.table("kinds"))
+    sources = validate_sources(root, kinds)
     topics = validate_topics(root)
     subscriptions = validate_subscriptions(root, {t.id for t in topics}, destination_schemes)
     console = validate_console(root.table("console"))
@@ -89,7 +90,7 @@ def validate(
     config = Config(
         path=path, storage=storage, fetch=fetch, poll=poll, sources=tuple(sources),
         topics=tuple(topics), subscriptions=tuple(subscriptions),
-        console=console, delivery=delivery, adapters=adapters,
+        console=console, delivery=delivery, kinds=kinds, adapters=adapters,
     )
     problems.items += destination_problems(config, destination_checks or {})
     if problems.items:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._sources import KindSettings
 from ..types import ALL_FIELDS, Field
 
 #: Environment variable that may replace ``--config``.
@@ -67,7 +68,8 @@ class PollConfig:
 class SourceConfig:
     #: Unique name, used in alerts and commands.
     name: str
-    #: A feed URL, or a site URL to autodiscover the feed from.
+    #: A feed URL, or a site URL to autodiscover the feed from; for the other
+    #: kinds, the URL of the source's first request (derived from its keys).
     url: str
     #: Seconds between polls.
     interval: float = DEFAULT_INTERVAL
@@ -75,6 +77,17 @@ class SourceConfig:
     enabled: bool = True
     #: Language of the items when the feed does not say ("fr", "en" …).
     language: str | None = None
+    #: What it is: "feed", "google-news", "hackernews" … (see ``bot._sources.KINDS``).
+    kind: str = "feed"
+    #: The keys of its kind ("query", "subreddit" …); empty for a feed.
+    options: Mapping[str, str | int] = field(default_factory=dict, hash=False)
+
+    def keys(self) -> dict[str, str | int]:
+        """What defines it in a ``[[sources]]`` table besides name, interval,
+        enabled and language: ``url`` for a feed, else ``kind`` and its keys."""
+        if self.kind == "feed":
+            return {"url": self.url}
+        return {"kind": self.kind, **self.options}
 
 
 @dataclass(frozen=True)
@@ -165,6 +178,8 @@ class Config:
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    #: The ``[kinds.<kind>]`` tables: each kind's base URL and keys (secrets included).
+    kinds: Mapping[str, KindSettings] = field(default_factory=dict, repr=False)
     #: Tables owned by adapters (``[discord]``, ``[slack]`` …), as written
     #: (``${VAR}`` expanded); each adapter validated its own.
     adapters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
