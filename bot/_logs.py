@@ -92,6 +92,8 @@ class SecretRedactor(logging.Filter):
 
 #: The process's redactor.
 REDACTOR = SecretRedactor()
+# The handler configure_logging installed, replaced by its next call.
+_handler: logging.Handler | None = None
 
 
 class TextFormatter(logging.Formatter):
@@ -148,15 +150,17 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str, log_format: LogFormat = "text", *,
                       stream: TextIO | None = None) -> logging.Handler:
     """Send the logs at ``level`` and above to ``stream`` (standard error),
-    as text or JSON lines, through the redactor. Replaces the root logger's
-    handlers; returns the new one."""
+    as text or JSON lines, through the redactor; returns the handler. A
+    handler an earlier call installed is replaced; others are left alone."""
+    global _handler
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    if _handler is not None:
+        root.removeHandler(_handler)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    _handler = handler
     return handler
 
 

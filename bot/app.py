@@ -309,10 +309,10 @@ class Vigie:
         pending, oldest = await self.store.outbox_backlog()
         age = (self.clock() - oldest).total_seconds() if oldest is not None else 0.0
         self.metrics.set_outbox(pending, age)
-        configured = {s.name for s in self.config.sources}
+        watched = {s.name for s in self.config.sources if s.enabled}
         self.metrics.set_sources_failing(sum(
-            1 for s in await self.store.list_sources()
-            if s.name in configured and (s.consecutive_failures > 0 or not s.enabled)))
+            1 for s in await self.store.list_sources() if s.name in watched and (
+                s.consecutive_failures > 0 or s.disabled_reason is not None)))
 
     async def _refresh_schedule(self, scheduler: AsyncIOScheduler) -> None:
         self.last_tick = time.monotonic()

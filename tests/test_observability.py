@@ -90,6 +90,12 @@ def make_config(tmp_path: Path, store_url: str, feeds: FeedServer, hook: Webhook
         store_url, {"news": feeds.url("/news.xml"),
                     "private": feeds.url("/private.xml") + "?token=${FEED_TOKEN}"},
         extra=NEWS.format(url=hook.url("/news")) + f"""
+# Disabled in the file: not polled, and not a failing source.
+[[sources]]
+name = "off"
+url = "{feeds.url('/private.xml')}"
+enabled = false
+
 [poll]
 first_poll_alerts = true
 
