@@ -370,6 +370,10 @@ class Store(Protocol):
         """Counts of waiting, retrying, held, sent and failed deliveries, the
         most recent failures and the paused subscriptions."""
 
+    async def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """Pending deliveries (held ones included), and when the oldest
+        pending one not held was queued (None: none)."""
+
 
 class Destination(Protocol):
     """One place alerts go (a channel, a webhook, the console).

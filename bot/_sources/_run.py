@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from .._fetch import Fetcher, rate_limit_wait
 from ..config import Config, SourceConfig
@@ -70,8 +72,11 @@ def url_spec(url: str, config: Config) -> tuple[SourceKind, SourceSpec]:
 class SourceReader:
     """Reads sources of every kind with one fetcher; keeps API sessions in memory."""
 
-    def __init__(self, fetcher: Fetcher) -> None:
+    def __init__(self, fetcher: Fetcher, *,
+                 fetched: Callable[[float], None] | None = None) -> None:
+        """``fetched`` is told how long each request took, in seconds (metrics)."""
         self.fetcher = fetcher
+        self._fetched = fetched
         self._sessions: dict[tuple[str, str, str], dict[str, str]] = {}
         self._logins: dict[tuple[str, str, str], asyncio.Lock] = {}
 
@@ -133,7 +138,7 @@ class SourceReader:
             if login is not None:
                 headers.update(await self._session(kind, spec, login))
             try:
-                return await self.fetcher.fetch(
+                return await self._timed(
                     request.url, headers=headers, json_body=request.json_body,
                     etag=etag if request.conditional else None,
                     last_modified=last_modified if request.conditional else None)
@@ -153,12 +158,21 @@ class SourceReader:
         async with lock:
             if key not in self._sessions:
                 try:
-                    answer = await self.fetcher.fetch(login.url, headers=login.headers,
-                                                      json_body=login.json_body)
+                    answer = await self._timed(login.url, headers=login.headers,
+                                               json_body=login.json_body)
                 except HTTPStatusError as e:
                     raise _refused(kind, spec, e, login=True) from None
                 self._sessions[key] = kind.session_headers(answer)
             return self._sessions[key]
+
+
+    async def _timed(self, url: str, **options: Any) -> FetchResult:
+        started = time.monotonic()
+        try:
+            return await self.fetcher.fetch(url, **options)
+        finally:
+            if self._fetched is not None:
+                self._fetched(time.monotonic() - started)
 
 
 def _session_key(kind: SourceKind, spec: SourceSpec) -> tuple[str, str, str]:
