@@ -225,6 +225,7 @@ class Fetcher:
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None,
         headers: Mapping[str, str] | None = None, json_body: object = None,
+        form: Mapping[str, str] | None = None,
     ) -> FetchResult:
         """GET ``url``, following redirects, and return the body or "not modified".
 
@@ -233,7 +234,8 @@ class Fetcher:
         (the server's, else the ones sent). ``headers`` are added to the
         request (an API's token, a User-Agent it requires). With
         ``json_body`` the request is a POST of that JSON value (an API's
-        login), never conditional, and a redirect is an error.
+        login), never conditional, and a redirect is an error; ``form``
+        likewise POSTs a form (a WebSub subscription).
 
         Raises:
             BlockedAddressError: the URL or a redirect leads to a non-public
@@ -254,10 +256,15 @@ class Fetcher:
         except (ValueError, TypeError):
             raise FetchError(redact_url(url), "invalid URL") from None
         session = self._get_session()
+        post: dict[str, object] = {}
+        if json_body is not None:
+            post["json"] = json_body
+        if form is not None:
+            post["data"] = dict(form)
         conditional: dict[str, str] = {}
-        if etag and json_body is None:
+        if etag and not post:
             conditional["If-None-Match"] = etag
-        if last_modified and json_body is None:
+        if last_modified and not post:
             conditional["If-Modified-Since"] = last_modified
         extra = dict(headers or {})
 
@@ -277,7 +284,7 @@ class Fetcher:
                         redact_url(current), f"took longer than {s.total_timeout:g}s"
                     )
                 outcome = await self._one_request(session, current, conditional, remaining,
-                                                  extra, json_body)
+                                                  extra, post)
                 remaining -= loop.time() - started
             if isinstance(outcome, FetchResult):
                 permanent = str(current) if redirected and all_permanent else None
@@ -285,7 +292,7 @@ class Fetcher:
                     return outcome
                 return dataclasses.replace(outcome, permanent_url=permanent)
             status, target = outcome
-            if json_body is not None:
+            if post:
                 raise FetchError(redact_url(url), f"the server redirected a POST ({status})")
             redirected = True
             all_permanent = all_permanent and status in _PERMANENT_REDIRECTS
@@ -303,7 +310,7 @@ class Fetcher:
         conditional: dict[str, str],
         time_left: float,
         extra: dict[str, str],
-        json_body: object,
+        post: dict[str, object],
     ) -> FetchResult | tuple[int, URL]:
         """One request: a final result, or ``(status, next URL)`` for a redirect."""
         s = self.settings
@@ -316,9 +323,9 @@ class Fetcher:
         )
         try:
             async with session.request(
-                "GET" if json_body is None else "POST", url,
+                "POST" if post else "GET", url,
                 headers={**extra, **conditional}, allow_redirects=False, timeout=timeout,
-                json=json_body,
+                json=post.get("json"), data=post.get("data"),
             ) as resp:
                 if resp.status in _REDIRECTS:
                     return resp.status, _redirect_target(url, resp.headers)

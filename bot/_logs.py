@@ -175,6 +175,7 @@ def register_config_secrets(config: Config, redactor: SecretRedactor = REDACTOR)
         redactor.add_secrets(*_secret_values(table))
     for kind in config.kinds.values():  # [kinds.bluesky] app_password, [kinds.x] bearer_token
         redactor.add_secrets(*_secret_values(kind.values))
+    redactor.add_secrets(config.websub.secret)
     redactor.add_secrets(*(part for sub in config.subscriptions
                            for part in url_secrets(sub.destination)))
 

@@ -31,7 +31,7 @@ from .exceptions import (
     SourceError,
     StorageError,
 )
-from .types import Item, ParsedFeed, SourceState
+from .types import FetchResult, Item, ParsedFeed, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,8 @@ class Poller:
         self.matcher = matcher
         self.clock = clock
         self.metrics = metrics
+        #: Told of every successful read (``(source, answer)``): WebSub finds hubs so.
+        self.observers: list[Callable[[SourceConfig, FetchResult], None]] = []
         #: Reads sources of every kind through the fetcher (each request timed).
         self.reader = SourceReader(fetcher, fetched=lambda seconds: self.metrics.fetched(seconds))
         # "Seen?" then "store" must not interleave between sources, or the
@@ -152,15 +154,17 @@ class Poller:
                 self.stories.add(stored.item, stored.first_seen)
 
     async def poll(
-        self, source: SourceConfig, *, backfill: bool = False, dry_run: bool = False
+        self, source: SourceConfig, *, backfill: bool = False, dry_run: bool = False,
+        pushed: FetchResult | None = None,
     ) -> PollResult:
-        """Poll one source once. Never raises a :class:`SourceError`."""
+        """Poll one source once (``pushed``: read the content a WebSub hub
+        pushed instead of fetching). Never raises a :class:`SourceError`."""
         if source.name in self._polling:
             # Overlapping polls of one source would only duplicate work.
             return PollResult(source.name, error=SourceError("a poll is already running"))
         self._polling.add(source.name)
         try:
-            result = await self._poll(source, backfill=backfill, dry_run=dry_run)
+            result = await self._poll(source, backfill=backfill, dry_run=dry_run, pushed=pushed)
             self.metrics.polled(result.outcome)
             return result
         except StorageError:
@@ -182,12 +186,18 @@ class Poller:
         state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
         await self.store.update_source(self._failed(state, source, error, self.clock()))
 
-    async def _poll(self, source: SourceConfig, *, backfill: bool, dry_run: bool) -> PollResult:
+    def busy(self, source: str) -> bool:
+        """Whether a poll of ``source`` is running."""
+        return source in self._polling
+
+    async def _poll(self, source: SourceConfig, *, backfill: bool, dry_run: bool,
+                    pushed: FetchResult | None = None) -> PollResult:
         state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
         now = self.clock()
         try:
             async with self._interruptible():
-                reading = await self._read(source, state, conditional=not backfill)
+                reading = await self._read(source, state, conditional=not backfill,
+                                           pushed=pushed)
         except SourceError as e:
             if not dry_run:
                 await self.store.update_source(self._failed(state, source, e, now))
@@ -195,6 +205,8 @@ class Poller:
             return PollResult(source.name, error=e)
 
         result, feed = reading.result, reading.feed
+        for observe in self.observers:
+            observe(source, result)  # WebSub looks for the feed's hub
         state = dataclasses.replace(
             state,
             url=reading.remember or state.url,
@@ -276,9 +288,10 @@ class Poller:
                           skipped=skipped, suppressed=suppressed,
                           first_poll=not initialised and not backfill)
 
-    async def _read(self, source: SourceConfig, state: SourceState, *, conditional: bool
-                    ) -> Reading:
-        """Read the source with its kind (later pages only while all is new)."""
+    async def _read(self, source: SourceConfig, state: SourceState, *, conditional: bool,
+                    pushed: FetchResult | None = None) -> Reading:
+        """Read the source with its kind (later pages only while all is new),
+        or what was pushed (its validators left as they were)."""
         kind, spec = source_spec(source, self.config)
 
         async def all_new(feed: ParsedFeed) -> bool:
@@ -286,8 +299,11 @@ class Poller:
             seen, _ = await self.store.seen(source.name, [i.key for i in items], [])
             return not seen
 
+        if pushed is not None:
+            pushed = dataclasses.replace(pushed, etag=state.etag,
+                                         last_modified=state.last_modified)
         return await self.reader.read(
-            kind, spec, url=state.url,
+            kind, spec, url=state.url, answer=pushed,
             etag=state.etag if conditional else None,
             last_modified=state.last_modified if conditional else None,
             # A first poll only records: reading deeper would record more, alert nothing.

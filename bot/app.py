@@ -9,6 +9,7 @@ builds the chat command layer on it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import random
@@ -35,10 +36,12 @@ from ._sources._run import source_spec, url_spec
 from ._storage import SQLStore, make_store
 from ._storage._chat import ChatStore
 from ._types import DestinationAdapter, Store
+from ._websub import WebSub
 from .commands import AdminPolicy, CommandContext, CommandLayer
 from .config import Config, SourceConfig
 from .exceptions import ConfigError, StorageError
-from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
+from .types import Entry, FetchResult, Item, MatchReport, ParsedFeed, SourceState
+from .webserver import PublicServer
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -74,6 +77,7 @@ class Vigie:
         chat: ChatStore | None = None,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics = NO_METRICS,
+        http: PublicServer | None = None,
     ) -> None:
         #: The configuration file as loaded.
         self.file_config = config
@@ -99,6 +103,16 @@ class Vigie:
         # Scheduler jobs in flight, awaited on shutdown.
         self._jobs: set[asyncio.Task[object]] = set()
         self._stopping = False
+        #: The public HTTP server (Slack's HTTP mode, WebSub's callbacks),
+        #: started by the first who adds routes to it.
+        self.http = http or PublicServer(config.http.address, config.http.port)
+        #: WebSub, when ``[websub] callback_url`` is set: pushed feeds.
+        self.websub: WebSub | None = None
+        self._reschedule = False
+        if config.websub.callback_url:
+            self.websub = WebSub(config.websub, fetcher, self.http, push=self.ingest_push,
+                                 clock=clock, on_change=self._pushes_changed)
+            self.poller.observers.append(self.websub.discovered)
 
     async def start(self) -> None:
         """Prepare the store: migrate, load chat edits, register the sources."""
@@ -125,12 +139,17 @@ class Vigie:
         self.poller.config, self.poller.matcher = config, self.matcher
         self._chat_version = state.version
         await self._sync_sources()
+        if self.websub is not None:
+            self.websub.sync(config.sources)  # a removed source's feed: unsubscribe
         return True
 
     async def _sync_sources(self) -> None:
         await self.store.sync_sources([(s.name, s.url, s.enabled) for s in self.config.sources])
 
     async def close(self) -> None:
+        if self.websub is not None:
+            await self.websub.close()
+        await self.http.close()
         await self.fetcher.close()
         await self.destinations.close()
         await self.store.close()
@@ -222,6 +241,8 @@ class Vigie:
                           id="refresh", max_instances=1, coalesce=True)
         self.last_tick = time.monotonic()
         ops = await self._serve_ops(scheduler)
+        if self.websub is not None:
+            await self.websub.start()
         scheduler.start()
         log.info("watching %d sources for %d topics and %d subscriptions",
                  len(self.config.sources), len(self.config.topics),
@@ -247,7 +268,9 @@ class Vigie:
         from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
-        polls = {f"poll:{s.name}": s for s in self.config.sources if s.enabled}
+        # A feed a hub pushes is polled at the safety interval only.
+        polls = {f"poll:{s.name}": s if self.websub is None else dataclasses.replace(
+            s, interval=self.websub.interval(s)) for s in self.config.sources if s.enabled}
         releases = {f"release:{h}:{m}:{tz}": (h, m, tz) for h, m, tz in {
             t for sub in self.config.subscriptions for t in release_times(sub.options())}}
         for job in scheduler.get_jobs():
@@ -317,8 +340,32 @@ class Vigie:
 
     async def _refresh_schedule(self, scheduler: AsyncIOScheduler) -> None:
         self.last_tick = time.monotonic()
-        if await self.refresh():
+        if await self.refresh() or self._reschedule:
+            self._reschedule = False
             self._schedule(scheduler)
+
+    def _pushes_changed(self) -> None:
+        self._reschedule = True  # a feed's pushes started or stopped: its poll interval changes
+
+    async def ingest_push(self, name: str, pushed: FetchResult) -> PollResult | None:
+        """Process what a WebSub hub pushed for source ``name`` at once, as a
+        poll that fetched it would, and deliver its alerts."""
+        source = self.config.source(name)
+        if source is None or not source.enabled:
+            return None
+        # A poll of the source running now (rare): the push follows it.
+        for _ in range(600):
+            if not self.poller.busy(name):
+                break
+            await asyncio.sleep(0.05)
+        try:
+            result = await self.poller.poll(source, pushed=pushed)
+        except StorageError as e:
+            self.db_health.failed(f"push {name}", e)
+            return None
+        if result.alerted:
+            await self.deliver()
+        return result
 
     async def _tracked(self, job: Callable[..., Awaitable[object]], *args: object) -> None:
         task = asyncio.current_task()
@@ -440,6 +487,7 @@ def make_vigie(
     store: Store | None = None,
     adapters: Mapping[str, DestinationAdapter] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    http: PublicServer | None = None,
 ) -> Vigie:
     """Wire a :class:`Vigie` for ``config``; parts may be passed in (tests, CLI)."""
     f = config.fetch
@@ -459,7 +507,7 @@ def make_vigie(
     return Vigie(
         config, the_store, fetcher, Destinations(config, adapters=adapters),
         chat=ChatStore(base) if isinstance(base, SQLStore) else None, clock=clock,
-        metrics=metrics,
+        metrics=metrics, http=http,
     )
 
 

@@ -82,16 +82,20 @@ class SourceReader:
 
     async def read(self, kind: SourceKind, spec: SourceSpec, *, url: str | None = None,
                    etag: str | None = None, last_modified: str | None = None,
-                   all_new: AllNew | None = None) -> Reading:
+                   all_new: AllNew | None = None, answer: FetchResult | None = None
+                   ) -> Reading:
         """Read a source: its first page at ``url`` (the remembered one) or
         the kind's, conditional with ``etag`` / ``last_modified``; later pages
-        while ``all_new`` says a page held only new entries.
+        while ``all_new`` says a page held only new entries. With ``answer``
+        (content pushed by a WebSub hub), that is the first page: nothing is
+        fetched for it.
 
         Raises :class:`SourceError` (the first page could not be fetched or
         read; an API's refusal says why in plain words).
         """
-        answer = await self._fetch(kind, spec, kind.request(spec, url), etag=etag,
-                                   last_modified=last_modified)
+        if answer is None:
+            answer = await self._fetch(kind, spec, kind.request(spec, url), etag=etag,
+                                       last_modified=last_modified)
         if answer.not_modified:
             return Reading(answer, None, answer.permanent_url)
         remember = answer.permanent_url

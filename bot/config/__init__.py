@@ -28,6 +28,7 @@ from ._model import (
     DeliveryConfig,
     DestinationCheck,
     FetchConfig,
+    HttpConfig,
     MetricsConfig,
     PollConfig,
     SectionValidator,
@@ -35,6 +36,7 @@ from ._model import (
     StorageConfig,
     SubscriptionConfig,
     TopicConfig,
+    WebSubConfig,
 )
 from ._sources import make_source
 from ._table import key_path
@@ -63,6 +65,7 @@ __all__ = [
     "DeliveryConfig",
     "DestinationCheck",
     "FetchConfig",
+    "HttpConfig",
     "MetricsConfig",
     "PollConfig",
     "SectionValidator",
@@ -70,6 +73,7 @@ __all__ = [
     "StorageConfig",
     "SubscriptionConfig",
     "TopicConfig",
+    "WebSubConfig",
     "expand_env",
     "format_duration",
     "format_size",

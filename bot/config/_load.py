@@ -17,9 +17,11 @@ from ._tables import (
     validate_console,
     validate_delivery,
     validate_fetch,
+    validate_http,
     validate_metrics,
     validate_poll,
     validate_storage,
+    validate_websub,
 )
 from ._values import env_references, expand_env
 
@@ -81,6 +83,8 @@ def validate(
     console = validate_console(root.table("console"))
     delivery = validate_delivery(root.table("delivery"))
     metrics = validate_metrics(root.table("metrics"))
+    http = validate_http(root.table("http"))
+    websub = validate_websub(root.table("websub"))
 
     adapters: dict[str, Mapping[str, Any]] = {}
     for name, check in (section_validators or {}).items():
@@ -97,7 +101,8 @@ def validate(
     config = Config(
         path=path, storage=storage, fetch=fetch, poll=poll, sources=tuple(sources),
         topics=tuple(topics), subscriptions=tuple(subscriptions),
-        console=console, delivery=delivery, metrics=metrics, kinds=kinds, adapters=adapters,
+        console=console, delivery=delivery, metrics=metrics, http=http, websub=websub,
+        kinds=kinds, adapters=adapters,
         secrets=frozenset(secrets),
     )
     problems.items += destination_problems(config, destination_checks or {})

@@ -176,6 +176,31 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """The ``[http]`` table: Vigie's public HTTP server (Slack's HTTP mode, WebSub)."""
+
+    #: TCP port (0 picks a free one); ``[slack] http_port`` when this is not set.
+    port: int | None = None
+    #: Address to listen on.
+    address: str = "0.0.0.0"
+
+
+@dataclass(frozen=True)
+class WebSubConfig:
+    """The ``[websub]`` table: feeds that push their news through a hub."""
+
+    #: The public URL that reaches the ``[http]`` server (each subscription
+    #: gets a path under it); None: no WebSub.
+    callback_url: str | None = None
+    #: Signs what hubs push; each subscription gets its own secret derived from it.
+    secret: str = field(default="", repr=False)
+    #: Seconds of subscription asked of hubs (they may grant less); renewed before its end.
+    lease: float = 7 * 86400.0
+    #: A pushed feed is still polled, this often at most, in case a push is lost.
+    safety_interval: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -190,6 +215,8 @@ class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    websub: WebSubConfig = field(default_factory=WebSubConfig)
     #: The ``[kinds.<kind>]`` tables: each kind's base URL and keys (secrets included).
     kinds: Mapping[str, KindSettings] = field(default_factory=dict, repr=False)
     #: Tables owned by adapters (``[discord]``, ``[slack]`` …), as written
