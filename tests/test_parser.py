@@ -77,6 +77,24 @@ def test_items_keep_document_order_and_own_language(build: Builder) -> None:
     assert [e.language for e in feed.entries] == ["fr", "fr", "en", "fr", "fr"]
 
 
+@pytest.mark.parametrize("build", [rss, rdf, atom, json_feed])
+def test_undetermined_language_is_unknown(build: Builder) -> None:
+    # "und" (BCP 47 for "undetermined") is no language: an item so tagged has
+    # its feed's language, and a feed so tagged has none, as in bot._lang.
+    items = [{"id": "a", "title": "A", "language": "und"}, {"id": "b", "title": "B"}]
+    feed = parse_feed(build(items, language="fr"))
+    assert [e.language for e in feed.entries] == ["fr", "fr"]
+    feed = parse_feed(build(items, language="und"))
+    assert feed.language is None
+    assert [e.language for e in feed.entries] == [None, None]
+
+
+@pytest.mark.parametrize(("written", "expected"),
+                         [("English", "en"), ("Français", "fr"), ("fr_FR", "fr"), ("zxx", None)])
+def test_feed_language_names_and_tags(written: str, expected: str | None) -> None:
+    assert parse_feed(rss([{"title": "x"}], language=written)).language == expected
+
+
 def test_rss_item_without_link_uses_permalink_guid() -> None:
     body = b"""<rss version="2.0"><channel><title>t</title>
       <item><title>a</title><guid>https://example.org/a</guid></item>
