@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -489,6 +490,19 @@ def test_trailing_garbage_after_the_root_is_ignored() -> None:
 def test_broken_xml_loses_no_item(body: bytes) -> None:
     titles = [e.title for e in parse_feed(body).entries]
     assert titles == ["one", "two"]
+
+
+def test_recovered_items_have_no_updated_date_unless_the_feed_says() -> None:
+    # An unclosed <item> needs feedparser, whose deprecated mapping of a
+    # missing "updated" to "published" once made both dates the same (and warned).
+    body = (b"<rss><channel><item><title>one</title><pubDate>Tue, 05 Mar 2024 14:30:00 GMT"
+            b"</pubDate><item><title>two</title></item></channel></rss>")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        feed = parse_feed(body)
+    assert [e.title for e in feed.entries] == ["one", "two"]
+    assert feed.entries[0].published == datetime(2024, 3, 5, 14, 30, tzinfo=UTC)
+    assert feed.entries[0].updated is None
 
 
 def test_truncated_document_keeps_complete_items() -> None:

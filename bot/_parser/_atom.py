@@ -13,13 +13,12 @@ from ._common import (
     dedupe,
     element_key,
     escape_text,
-    first_image_in_html,
     http_url,
     inner_markup,
+    item_image,
     lang_attr,
     looks_like_image,
     media_description,
-    media_image,
     plain,
     read_each,
 )
@@ -133,12 +132,7 @@ def _read_atom_entry(
         elif key == "feedburner:origLink":
             orig_link = ctx.url_of(child, child.text)
     if image is None:
-        for el in media_el:
-            image = media_image(el, ctx)
-            if image:
-                break
-    if image is None and (content or summary):
-        image = first_image_in_html(content or summary or "", ctx.base(entry))
+        image = item_image(media_el, content or summary or "", entry, ctx)
     if not summary and not content:
         summary = media_description(entry)
     link = _atom_link(links, ctx) or orig_link

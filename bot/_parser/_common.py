@@ -49,9 +49,11 @@ def http_url(value: str | None, base: str | None) -> str | None:
 
 
 # Tags that show an RSS title really holds HTML (feeds disagree on whether it may).
+# Neither this nor _IMG_SRC lets a tag run past a "<": each match attempt then
+# stops at the next one, so a flood of unclosed "<img " costs linear time.
 _KNOWN_TAG = re.compile(
     r"</?(?:a|abbr|b|big|blockquote|br|cite|code|del|div|em|font|h[1-6]|hr|i|img|ins|kbd|li|"
-    r"mark|ol|p|pre|q|s|small|span|strike|strong|sub|sup|tt|u|ul)\b[^>]*>",
+    r"mark|ol|p|pre|q|s|small|span|strike|strong|sub|sup|tt|u|ul)\b[^<>]*>",
     re.IGNORECASE,
 )
 
@@ -80,7 +82,7 @@ def escape_text(text: str) -> str:
     return escaped.replace("\n", "<br>\n") if "\n" in escaped else escaped
 
 
-_IMG_SRC = re.compile(r"""<img\b[^>]*?\ssrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_IMG_SRC = re.compile(r"""<img\b[^<>]*?\ssrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif")
 
 
@@ -150,7 +152,9 @@ def element_key(tag: Any, home: str) -> str:
     return key
 
 
-_XMLNS_DECL = re.compile(r'\s+xmlns(?::[\w.-]+)?="[^"]*"')
+# Only from the start of a run of spaces: from each space of a long run, the
+# match would rescan the rest of the run.
+_XMLNS_DECL = re.compile(r'(?<!\s)\s+xmlns(?::[\w.-]+)?="[^"]*"')
 
 
 def inner_markup(el: Any) -> str:
@@ -239,6 +243,16 @@ def media_image(el: Any, ctx: Context) -> str | None:
             if found:
                 return found
     return None
+
+
+def item_image(media: Iterable[Any], markup: str, item: Any, ctx: Context) -> str | None:
+    """The image of an item that names none: from its media: elements, else
+    the first <img> of its HTML ``markup``."""
+    for el in media:
+        image = media_image(el, ctx)
+        if image:
+            return image
+    return first_image_in_html(markup, ctx.base(item)) if markup else None
 
 
 def media_description(el: Any) -> str:

@@ -9,8 +9,10 @@ from ..exceptions import NotAFeedError
 from ._common import dedupe, http_url
 from ._decoding import decode
 
-_LINK_TAG = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
-_BASE_TAG = re.compile(r"<base\b[^>]*>", re.IGNORECASE)
+# A tag stops at the next "<": an unclosed one must not make every later
+# attempt rescan the rest of the page.
+_LINK_TAG = re.compile(r"<link\b[^<>]*>", re.IGNORECASE)
+_BASE_TAG = re.compile(r"<base\b[^<>]*>", re.IGNORECASE)
 _ATTRIBUTE = re.compile(r"""([^\s=/>"']+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _TAG_NAME = re.compile(r"<[A-Za-z]+")

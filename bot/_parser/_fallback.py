@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +13,35 @@ from ..types import Entry, ParsedFeed
 from ._common import dedupe, http_url, looks_like_image, plain, title_text
 from ._rss import rss_author
 
+# feedparser's author/e-mail regular expression takes time quadratic in the
+# length of an author (kurtmckee/feedparser#562, unfixed in 6.0.x): 180 KB of
+# "a.b.c…" in one <author> cost a minute of CPU. What it reads is cut to a
+# length no "address (name)" needs, as the fix proposed there (#580) does.
+_AUTHOR_MAX = 256
+
+
+@functools.cache
+def _feedparser() -> Any:
+    """The feedparser module, its author parsing bounded (once per process)."""
+    import feedparser  # imported here: only the rare broken feed needs it
+    from feedparser.mixin import _FeedParserMixin
+
+    sync_author = _FeedParserMixin._sync_author_detail
+
+    def bounded_sync_author(self: Any, key: str = "author") -> None:
+        context = self._get_context()
+        value = context.get(key)
+        if isinstance(value, str) and len(value) > _AUTHOR_MAX:
+            context[key] = value[:_AUTHOR_MAX]
+        sync_author(self, key)
+
+    _FeedParserMixin._sync_author_detail = bounded_sync_author
+    return feedparser
+
 
 def feedparser_fallback(data: bytes, url: str | None) -> ParsedFeed | None:
     """feedparser's loose parser, for documents lxml cannot recover."""
-    import feedparser  # imported here: only the rare broken feed needs it
+    feedparser = _feedparser()
 
     headers = {"content-type": "application/xml; charset=utf-8"}
     if url:
@@ -47,7 +73,9 @@ def feedparser_fallback(data: bytes, url: str | None) -> ParsedFeed | None:
             if image:
                 break
         published = _struct_time(e.get("published_parsed"))
-        updated = _struct_time(e.get("updated_parsed"))
+        # Read past feedparser's mapping of a missing "updated" to "published"
+        # (deprecated, and it warns): updated is what the feed says, or None.
+        updated = _struct_time(dict.get(e, "updated_parsed"))
         entries.append(
             Entry(
                 id=e.get("id") or None,

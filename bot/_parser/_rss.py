@@ -12,23 +12,26 @@ from ._common import (
     all_text,
     dedupe,
     element_key,
-    first_image_in_html,
     inner_markup,
+    item_image,
     lang_attr,
     looks_like_image,
     media_description,
-    media_image,
     plain,
     read_each,
     title_text,
 )
 from ._dates import parse_date
 
+# "jane@example.com (Jane Doe)"; possessive, with the address split at its
+# first "@" and ended by the first "(", so that no text makes it backtrack.
+_EMAIL_AND_NAME = re.compile(r"[^\s@]++@[^\s(]++\s*+\((.+)\)")
+
 
 def rss_author(value: str) -> str:
-    # "jane@example.com (Jane Doe)" → "Jane Doe"
+    """An RSS author as a name: "jane@example.com (Jane Doe)" → "Jane Doe"."""
     value = plain(value)
-    m = re.fullmatch(r"\S+@\S+\s*\((.+)\)", value)
+    m = _EMAIL_AND_NAME.fullmatch(value)
     return m.group(1).strip() if m else value
 
 
@@ -105,12 +108,7 @@ def _read_rss_item(item: Any, ctx: Context, feed_lang: str | None) -> Entry:
     if link is None and guid and guid_is_link:
         link = ctx.url_of(item, guid)
     if image is None:
-        for el in media_el:
-            image = media_image(el, ctx)
-            if image:
-                break
-    if image is None and (content or description):
-        image = first_image_in_html(content or description or "", ctx.base(item))
+        image = item_image(media_el, content or description or "", item, ctx)
     if not description:
         description = media_description(item)
     return Entry(
