@@ -161,6 +161,9 @@ class WebSub:
         self._path = (urlsplit(config.callback_url).path.rstrip("/") or "") + "/"
         self._by_id: dict[str, _Subscription] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Subscribing only makes sense while the callbacks are served (vigie
+        # run; not poll --once, whose process would be gone when the hub calls).
+        self._serving = False
         #: Pushes accepted, and pushes ignored for a missing or wrong signature.
         self.received = 0
         self.rejected = 0
@@ -175,11 +178,13 @@ class WebSub:
         self.server.add_route("GET", self._path, self._verify, prefix=True)
         self.server.add_route("POST", self._path, self._notified, prefix=True)
         await self.server.start()
+        self._serving = True
         log.info("WebSub: callbacks at %s/…", self.config.callback_url)
 
     async def close(self) -> None:
         """Stop renewing and processing. Subscriptions are left to their leases:
         the next start subscribes again (the same callback, the same secret)."""
+        self._serving = False
         self.server.remove_route("GET", self._path, prefix=True)
         self.server.remove_route("POST", self._path, prefix=True)
         tasks = [*self._tasks, *(s.renewal for s in self._by_id.values() if s.renewal)]
@@ -212,7 +217,8 @@ class WebSub:
 
     def discovered(self, source: SourceConfig, result: FetchResult) -> None:
         """A feed source was read: subscribe if it advertises a hub (poller hook)."""
-        if source.kind != FEED.name or result.body is None or result.not_modified:
+        if (not self._serving or source.kind != FEED.name or result.body is None
+                or result.not_modified):
             return
         found = find_hub(result.body, result.headers, result.url)
         if found is None:
@@ -232,6 +238,8 @@ class WebSub:
 
     def sync(self, sources: Iterable[SourceConfig]) -> None:
         """Unsubscribe the feeds whose source was removed, disabled or changed."""
+        if not self._serving:
+            return
         wanted = {(s.name, s.url) for s in sources if s.enabled}
         for sub in list(self._by_id.values()):
             if (sub.source, sub.source_url) in wanted or sub.state == "unsubscribing":

@@ -175,7 +175,9 @@ async def _run(vigie: Vigie) -> int:
     async def platform(ep: Any) -> None:
         nonlocal failed
         try:
-            await ep.load()(vigie.config, layer, stop)
+            # Platforms that receive HTTP requests (Slack's HTTP mode) serve
+            # them on Vigie's one public server, beside WebSub's callbacks.
+            await ep.load()(vigie.config, layer, stop, http=vigie.http)
         except VigieError as e:
             failed = True
             log.error("%s: %s", ep.name, e.user_message)

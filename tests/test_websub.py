@@ -199,7 +199,12 @@ async def test_a_hub_on_a_private_address_is_refused(tmp_path: Path) -> None:
     try:
         source = SourceConfig("news", "https://news.example/feed")
         body = feed("http://10.0.0.1/hub", "https://news.example/feed", "GPU")
-        websub.discovered(source, FetchResult("https://news.example/feed", 200, body))
+        read = FetchResult("https://news.example/feed", 200, body)
+        # Not serving the callbacks (poll --once): no subscription is asked for.
+        websub.discovered(source, read)
+        assert websub.state("news") is None
+        await websub.start()
+        websub.discovered(source, read)
         await websub.idle()
         assert not websub.pushed("news")
         assert websub.state("news") == "failed"
@@ -247,3 +252,65 @@ def test_signatures(method: str) -> None:
     assert not signature_valid(None, body, "s3cret")
     assert not signature_valid(f"md5={good}", body, "s3cret")
     assert not signature_valid("sha256", body, "s3cret")
+
+
+async def test_slack_http_mode_and_websub_share_the_public_port(tmp_path: Path) -> None:
+    from fakes.slack_server import FakeSlack, sign_request
+    from test_slack_app import SIGNING_SECRET, CannedCommandHandler, http_settings
+
+    from adapters.slack.app import EVENTS_PATH, SlackApp
+
+    async with websub_setup(tmp_path) as s, FakeSlack() as slack, \
+            aiohttp.ClientSession() as http:
+        handler = CannedCommandHandler()
+        app = SlackApp(http_settings(slack), handler, http=s.server)
+        await app.start()
+        try:
+            assert app.port == s.server.port
+            body = slack.form_body(slack.slash_command("status", user_id="U0MEMBER",
+                                                       channel_id="C0OPS"))
+            async with http.post(s.server.url(EVENTS_PATH), data=body,
+                                 headers=sign_request(SIGNING_SECRET, body)) as r:
+                assert r.status == 200
+            await slack.wait_responses(1)
+            assert [text for _, text in handler.calls] == ["status"]
+            # An unsigned request still never reaches the commands.
+            async with http.post(s.server.url(EVENTS_PATH), data=body) as r:
+                assert r.status == 401
+            # WebSub answers on the same port.
+            await s.vigie.poll_all()
+            await s.hub.wait_for("subscribed", s.topic)
+        finally:
+            await app.close()
+        # Closing Slack leaves the shared server (and WebSub) running.
+        async with http.post(s.server.url(EVENTS_PATH), data=body) as r:
+            assert r.status == 404
+        assert s.server.running
+
+
+def test_websub_and_http_settings_are_checked() -> None:
+    from bot.config import validate
+    from bot.exceptions import ConfigError
+
+    config = validate({"websub": {"callback_url": "https://vigie.example/websub/",
+                                  "secret": SECRET, "lease": "2d"},
+                       "http": {"port": 8080}}, env={})
+    assert config.websub.callback_url == "https://vigie.example/websub"
+    assert config.websub.lease == 2 * 86400 and config.http.port == 8080
+    assert SECRET not in repr(config)
+    with pytest.raises(ConfigError) as info:
+        validate({"websub": {"callback_url": "ftp://x", "safety_interval": "1s"},
+                  "http": {"port": 70000, "address": "not an address!"}}, env={})
+    assert info.value.problems == [
+        ("http.port", "must be at least 0 and at most 65535"),
+        ("http.address", 'must be an IP address ("0.0.0.0", "::") or a host name'),
+        ("websub.callback_url", "must be an http:// or https:// URL without query or fragment"),
+        ("websub.safety_interval", "must be at least 1m and at most 30d"),
+    ]
+    with pytest.raises(ConfigError) as info:
+        validate({"websub": {"callback_url": "https://vigie.example/websub"}}, env={})
+    assert info.value.problems == [("websub.secret", "is required")]
+    with pytest.raises(ConfigError) as info:
+        validate({"websub": {"callback_url": "https://vigie.example/w", "secret": "short"}},
+                 env={})
+    assert info.value.problems == [("websub.secret", "must be at least 16 characters")]
