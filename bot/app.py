@@ -31,15 +31,14 @@ from ._metrics import NO_METRICS, Metrics, PrometheusMetrics
 from ._outbox import release_times
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
 from ._poller import Poller, PollResult, utcnow
-from ._sources import FEED
 from ._sources._run import source_spec, url_spec
 from ._storage import SQLStore, make_store
 from ._storage._chat import ChatStore
 from ._types import DestinationAdapter, Store
 from ._websub import WebSub
 from .commands import AdminPolicy, CommandContext, CommandLayer
-from .config import Config, SourceConfig
-from .exceptions import ConfigError, StorageError
+from .config import DEFAULT_INTERVAL, Config, SourceConfig, make_source
+from .exceptions import ConfigError, SourceError, StorageError
 from .types import Entry, FetchResult, Item, MatchReport, ParsedFeed, SourceState
 from .webserver import PublicServer
 
@@ -429,8 +428,11 @@ class Vigie:
         source = self.config.source(url)
         if source is None:
             kind, spec = url_spec(url, self.config)
-            source = SourceConfig("explain", kind.url(spec), kind=kind.name,
-                                  options={} if kind is FEED else spec.options)
+            made = make_source("explain", kind.name, spec.options, interval=DEFAULT_INTERVAL,
+                               kinds=self.config.kinds)
+            if not isinstance(made, SourceConfig):
+                raise SourceError(f"{url}: " + "; ".join(m for _, m in made))
+            source = made
         return await self.explain_source(source)
 
     async def explain_source(self, source: SourceConfig) -> list[Explained]:

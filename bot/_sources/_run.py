@@ -58,9 +58,8 @@ class Reading:
 def source_spec(source: SourceConfig, config: Config) -> tuple[SourceKind, SourceSpec]:
     """A configured source's kind and what the kind builds requests from."""
     kind = KINDS.get(source.kind, FEED)
-    options = {"url": source.url} if kind is FEED else dict(source.options)
-    return kind, SourceSpec(options, source.language, config.kinds.get(kind.name,
-                                                                      KindSettings()))
+    return kind, SourceSpec(source.kind_keys(), source.language,
+                            config.kinds.get(kind.name, KindSettings()))
 
 
 def url_spec(url: str, config: Config) -> tuple[SourceKind, SourceSpec]:

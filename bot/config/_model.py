@@ -82,12 +82,15 @@ class SourceConfig:
     #: The keys of its kind ("query", "subreddit" …); empty for a feed.
     options: Mapping[str, str | int] = field(default_factory=dict, hash=False)
 
+    def kind_keys(self) -> dict[str, str | int]:
+        """The keys of its kind: ``url`` for a feed, else its options."""
+        return {"url": self.url} if self.kind == "feed" else dict(self.options)
+
     def keys(self) -> dict[str, str | int]:
         """What defines it in a ``[[sources]]`` table besides name, interval,
         enabled and language: ``url`` for a feed, else ``kind`` and its keys."""
-        if self.kind == "feed":
-            return {"url": self.url}
-        return {"kind": self.kind, **self.options}
+        return self.kind_keys() if self.kind == "feed" else {"kind": self.kind,
+                                                             **self.kind_keys()}
 
 
 @dataclass(frozen=True)
