@@ -105,7 +105,7 @@ async def test_a_pushed_item_is_delivered_at_once_and_forgeries_are_ignored(
         assert s.vigie.websub is not None
         await s.vigie.poll_all()  # the first poll records, and finds the hub
         await s.hub.wait_for("subscribed", s.topic)
-        (request,) = s.hub.requests
+        (request,) = s.hub.forms
         assert request["hub.mode"] == "subscribe" and request["hub.topic"] == s.topic
         assert request["hub.callback"].startswith(s.server.url("/websub/"))
         assert len(request["hub.secret"]) == 64 and SECRET not in request["hub.secret"]
@@ -151,7 +151,7 @@ async def test_the_lease_is_renewed_and_a_removed_source_unsubscribed(tmp_path: 
         await s.hub.wait_for("subscribed", s.topic)
         # Granted 2 s: asked again before they end.
         await s.hub.wait_for("renewed", s.topic)
-        assert s.hub.requests[-1]["hub.mode"] == "subscribe"
+        assert s.hub.forms[-1]["hub.mode"] == "subscribe"
         said = (await layer.handle(ADMIN, "sources remove pushed")).plain_text()
         assert "Removed source pushed" in said
         await s.hub.wait_for("unsubscribed", s.topic)
@@ -163,7 +163,7 @@ async def test_verification_answers_only_what_vigie_asked(tmp_path: Path) -> Non
     async with websub_setup(tmp_path) as s, aiohttp.ClientSession() as http:
         await s.vigie.poll_all()
         await s.hub.wait_for("subscribed", s.topic)
-        callback = s.hub.requests[0]["hub.callback"]
+        callback = s.hub.forms[0]["hub.callback"]
 
         async def verify(url: str, **params: str) -> tuple[int, str]:
             async with http.get(url, params={f"hub.{k}": v for k, v in params.items()}) as r:
@@ -303,7 +303,8 @@ def test_websub_and_http_settings_are_checked() -> None:
                   "http": {"port": 70000, "address": "not an address!"}}, env={})
     assert info.value.problems == [
         ("http.port", "must be at least 0 and at most 65535"),
-        ("http.address", 'must be an IP address ("0.0.0.0", "::") or a host name'),
+        ("http.address", 'must be an IP address ("0.0.0.0", "127.0.0.1", "::") or a host '
+                         "name"),
         ("websub.callback_url", "must be an http:// or https:// URL without query or fragment"),
         ("websub.safety_interval", "must be at least 1m and at most 30d"),
     ]

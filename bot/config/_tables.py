@@ -108,31 +108,28 @@ def validate_delivery(t: Table) -> DeliveryConfig:
 
 
 def validate_metrics(t: Table) -> MetricsConfig:
-    d = MetricsConfig()
-    port: int | None = None
-    if t.get("port", int) is not None:
-        port = t.count("port", 0, 0, 65535)
-    address = t.get("address", str, default=d.address)
-    if not _is_address(address):
-        t.problems.add(t.key("address"), "must be an IP address (\"127.0.0.1\", \"0.0.0.0\", "
-                                         "\"::\") or a host name")
-        address = d.address
-    t.check_unknown()
+    port, address = _listening(t, MetricsConfig().address)
     return MetricsConfig(port=port, address=address)
 
 
 def validate_http(t: Table) -> HttpConfig:
-    d = HttpConfig()
+    port, address = _listening(t, HttpConfig().address)
+    return HttpConfig(port=port, address=address)
+
+
+def _listening(t: Table, default_address: str) -> tuple[int | None, str]:
+    """A server's ``port`` (None when not set) and ``address``, the table's only keys."""
     port: int | None = None
     if t.get("port", int) is not None:
         port = t.count("port", 0, 0, 65535)
-    address = t.get("address", str, default=d.address)
+    address = t.get("address", str, default=default_address)
     if not _is_address(address):
-        t.problems.add(t.key("address"), "must be an IP address (\"0.0.0.0\", \"::\") or a "
-                                         "host name")
-        address = d.address
+        examples = ", ".join(f'"{a}"' for a in dict.fromkeys(
+            (default_address, "127.0.0.1", "0.0.0.0", "::")))
+        t.problems.add(t.key("address"), f"must be an IP address ({examples}) or a host name")
+        address = default_address
     t.check_unknown()
-    return HttpConfig(port=port, address=address)
+    return port, address
 
 
 #: Shortest ``[websub] secret``.

@@ -34,6 +34,8 @@ from typing import Self
 import aiohttp
 from aiohttp import web
 
+from .apibase import FakeAPI
+
 #: The longest lease this hub grants, in seconds.
 MAX_LEASE = 10 * 86400
 
@@ -60,28 +62,25 @@ class Event:
     detail: str = ""
 
 
-class FakeHub:
+class FakeHub(FakeAPI):
     def __init__(self, *, max_lease: int = MAX_LEASE) -> None:
+        super().__init__()
         self.max_lease = max_lease
-        self.port = 0
         #: Live subscriptions, by (callback, topic).
         self.subscriptions: dict[tuple[str, str], HubSubscription] = {}
         #: Everything that happened, in order.
         self.events: list[Event] = []
-        #: Subscription requests received (form fields).
-        self.requests: list[dict[str, str]] = []
+        #: Subscription requests received (their form fields).
+        self.forms: list[dict[str, str]] = []
         self._happened = asyncio.Event()
-        self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def routes(self, app: web.Application) -> None:
+        app.router.add_post("/hub", self.route("subscribe", self._subscription_request))
+
     async def __aenter__(self) -> Self:
-        app = web.Application()
-        app.router.add_post("/hub", self._subscription_request)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
+        await super().__aenter__()
         self._session = aiohttp.ClientSession()
         return self
 
@@ -92,12 +91,11 @@ class FakeHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await super().__aexit__(exc_type, exc, tb)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hub"
+        return f"{self.base_url}/hub"
 
     # -- waiting ---------------------------------------------------------------------
 
@@ -118,11 +116,11 @@ class FakeHub:
 
     # -- subscribing (§5) -------------------------------------------------------------
 
-    async def _subscription_request(self, request: web.Request) -> web.Response:
+    async def _subscription_request(self, request: web.Request) -> web.StreamResponse:
         if request.content_type != "application/x-www-form-urlencoded":
             return web.Response(status=400, text="expected a form")
         form = {k: str(v) for k, v in (await request.post()).items()}
-        self.requests.append(form)
+        self.forms.append(form)
         mode, topic = form.get("hub.mode"), form.get("hub.topic", "")
         callback, secret = form.get("hub.callback", ""), form.get("hub.secret")
         problem = None
