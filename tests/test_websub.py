@@ -6,6 +6,7 @@ source unsubscribes it."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -315,3 +316,46 @@ def test_websub_and_http_settings_are_checked() -> None:
         validate({"websub": {"callback_url": "https://vigie.example/w", "secret": "short"}},
                  env={})
     assert info.value.problems == [("websub.secret", "must be at least 16 characters")]
+
+
+async def test_vigie_run_serves_the_callbacks_and_stops_cleanly(tmp_path: Path) -> None:
+    async with FeedServer() as feeds, FakeHub() as hub, WebhookReceiver(SECRET) as hook:
+        server = PublicServer("127.0.0.1", 0)
+        await server.start()
+        topic = feeds.url("/feed.xml")
+        feeds.add("/feed.xml", feed(hub.url, topic, "Old GPU news"))
+        config = load_config(write_config(tmp_path / "vigie.toml", f"""
+            [storage]
+            url = "sqlite:///{tmp_path / 'vigie.db'}"
+            [fetch]
+            allow_private_addresses = true
+            [webhook]
+            secret = "{SECRET}"
+            [websub]
+            callback_url = "{server.url('/hooks/websub')}"
+            secret = "{SECRET}"
+            [[sources]]
+            name = "news"
+            url = "{topic}"
+            interval = "10s"
+            [topics.gpu]
+            keywords = ["GPU"]
+            [[subscriptions]]
+            name = "newsroom"
+            topics = ["gpu"]
+            destination = "webhook:{hook.url('/newsroom')}"
+            """), destination_schemes=installed_schemes(),
+            section_validators=section_validators())
+        stop = asyncio.Event()
+        async with make_vigie(config, http=server) as vigie:
+            running = asyncio.create_task(vigie.run(stop=stop))
+            try:
+                await hub.wait_for("subscribed", topic)
+                assert hub.forms[0]["hub.callback"].startswith(server.url("/hooks/websub/"))
+                await hub.publish(topic, feed(hub.url, topic, "Old GPU news", "New GPU"))
+                await hook.wait_unique(1)
+                assert titles(hook) == ["New GPU"]
+            finally:
+                stop.set()
+                await running
+        assert not server.running
