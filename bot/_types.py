@@ -6,11 +6,12 @@ Implementations live in private modules (``_storage``, ``_fetch`` …) and in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from .options import SubscriptionOptions
 from .types import Alert, AlertDigest, Item, SearchHit, SourceState, StoredItem
 
 
@@ -158,8 +159,8 @@ class ChatSubscription:
     topic_id: str | None
     #: The query, if it follows a query.
     query: str | None
-    #: Delivery options: limit, digest, quiet, timezone, mention.
-    options: Mapping[str, str] = field(default_factory=dict)
+    #: How its alerts are delivered.
+    options: SubscriptionOptions = field(default_factory=SubscriptionOptions)
     #: Who made it.
     created_by: str = ""
 
@@ -368,18 +369,17 @@ class Store(Protocol):
 class Destination(Protocol):
     """One place alerts go (a channel, a webhook, the console).
 
-    Idempotency: the outbox sets ``alert.options["idempotency_key"]`` to a
-    key that is the same for every attempt to deliver one alert (or one
-    digest) and different for any other. A destination whose platform offers
+    Idempotency: ``alert.idempotency_key`` (and ``digest.idempotency_key``)
+    is the same for every attempt to deliver one alert (or one digest) and
+    different for any other. A destination whose platform offers
     idempotency (Discord's ``nonce`` with ``enforce_nonce``, a webhook
     receiver's ``Idempotency-Key``) should pass it on, so that a retry after
     a crash between sending and recording does not post twice.
 
     Digests: a destination may also define ``async def send_digest(self,
     digest: bot.types.AlertDigest) -> str | None`` to render digests,
-    quiet-hours catch-ups and roll-ups natively (``digest.options`` carries
-    the key). Without it, a digest arrives at :meth:`send` as one plain-text
-    alert.
+    quiet-hours catch-ups and roll-ups natively. Without it, a digest
+    arrives at :meth:`send` as one plain-text alert.
     """
 
     async def send(self, alert: Alert) -> str | None:

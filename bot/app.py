@@ -231,7 +231,7 @@ class Vigie:
 
         polls = {f"poll:{s.name}": s for s in self.config.sources if s.enabled}
         releases = {f"release:{h}:{m}:{tz}": (h, m, tz) for h, m, tz in {
-            t for sub in self.config.subscriptions for t in release_times(sub.options())}}
+            t for sub in self.config.subscriptions for t in release_times(sub.options)}}
         for job in scheduler.get_jobs():
             stale_poll = job.id.startswith("poll:") and polls.get(job.id) != job.args[1]
             stale_release = job.id.startswith("release:") and job.id not in releases

@@ -48,6 +48,18 @@ class QuerySyntaxError(VigieError):
         super().__init__(f"{message} at position {position + 1}")
 
 
+class InvalidOptionError(VigieError, ValueError):
+    """A subscription option (``limit``, ``digest``, ``quiet``, ``timezone``,
+    ``mention``) does not parse; see :mod:`bot.options`."""
+
+    def __init__(self, option: str, message: str) -> None:
+        #: The option's name.
+        self.option = option
+        #: What is wrong, in plain words.
+        self.message = message
+        super().__init__(message)
+
+
 # -- sources -----------------------------------------------------------------
 
 

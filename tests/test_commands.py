@@ -383,8 +383,8 @@ async def test_editable_config_topic_and_options(env: tuple[Vigie, CommandLayer,
     described = dict(listing.pairs)["#1"]
     assert "digest daily@08:30" in described and "timezone Europe/Paris" in described
     sub = next(s for s in vigie.config.subscriptions if s.name == "chat-1")
-    assert (sub.digest, sub.quiet, sub.timezone, sub.limit) == (
-        "daily@08:30", "22:00-07:00", "Europe/Paris", None)
+    assert sub.options.as_strings() == {"digest": "daily@08:30", "quiet": "22:00-07:00",
+                                        "timezone": "Europe/Paris"}
     assert "Unsubscribed: #1" in text(await run(layer, "unsubscribe gpu"))
     console = Caller("console", "console", "console", "me", is_platform_admin=True,
                      destination="console")

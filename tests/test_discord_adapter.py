@@ -39,6 +39,7 @@ from bot._types import DigestDestination, NewItem
 from bot.chat import Caller, CompletionKind
 from bot.config import Config, validate
 from bot.exceptions import ConfigError, DeliveryError, UnknownDestinationError
+from bot.options import SubscriptionOptions
 from bot.replies import Heading, ItemCard, Reply
 from bot.types import Alert, AlertDigest, DigestKind, Item, SourceState
 
@@ -64,7 +65,7 @@ def make_alert(destination: str, *, key: str = "guid-1", lead: str = "The GPU is
                 published=datetime(2025, 3, 1, 9, 30, tzinfo=UTC), language="en")
     return Alert(item=item, subscription="gpu-news", destination=destination, topics=("gpu",),
                  topic_names=("GPUs",), matched_terms=("GPU",), lead_highlights=((4, 7),),
-                 options=options or {})
+                 options=SubscriptionOptions.parse(options or {}))
 
 
 @pytest.fixture
@@ -383,7 +384,7 @@ def digest_of(destination: str, keys: list[str], *, kind: DigestKind = "digest",
         if i % 2:
             a = dataclasses.replace(a, topics=("ai",), topic_names=("AI",))
         alerts.append(a)
-    return make_digest(kind, "gpu-news", destination, alerts, opts)
+    return make_digest(kind, "gpu-news", destination, alerts, SubscriptionOptions.parse(opts))
 
 
 async def test_a_digest_is_one_message_of_embeds_by_topic(

@@ -36,6 +36,7 @@ from adapters.discord.render import (
     topic_color,
 )
 from adapters.discord.settings import validate_settings
+from bot.options import SubscriptionOptions
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest, DigestKind, Item
 
@@ -53,7 +54,7 @@ def make_alert(*, title: str = "Nvidia unveils the H100 GPU", lead: str = "The G
                 content_text="", lead=lead, published=published, language="en", image=image)
     return Alert(item=item, subscription="gpu-news", destination="discord:1", topics=topics,
                  topic_names=names, matched_terms=terms, lead_highlights=lead_spans,
-                 options=options or {})
+                 options=SubscriptionOptions(**(options or {})))
 
 
 # -- the embed ---------------------------------------------------------------------
@@ -112,9 +113,6 @@ def test_topic_colours_are_configurable_and_stable() -> None:
     assert topic_color(("ai",), {}) == topic_color(("ai",), {})
     assert topic_color(("ai",), {}) in DEFAULT_PALETTE
     assert topic_color((), {}, "sub") in DEFAULT_PALETTE
-    # A subscription's own colour option wins.
-    msg = alert_message(make_alert(options={"color": "#ff0000"}), colors=colors)
-    assert msg.embeds[0]["color"] == 0xFF0000
 
 
 def test_parse_color() -> None:
@@ -373,7 +371,8 @@ def make_digest_of(alerts: list[Alert], *, kind: DigestKind = "digest",
                    title: str = "Hourly digest: items matched GPUs",
                    options: dict[str, str] | None = None) -> AlertDigest:
     return AlertDigest(kind=kind, subscription="gpu-news", destination="discord:1",
-                       title=title, alerts=tuple(alerts), options=options or {})
+                       title=title, alerts=tuple(alerts),
+                       options=SubscriptionOptions(**(options or {})))
 
 
 def test_digest_lists_linked_titles_by_topic() -> None:
@@ -476,8 +475,7 @@ def alerts(draw: st.DrawFn) -> Alert:
                                                         max_size=n_topics))),
         names=tuple(draw(st.lists(_LONG, min_size=n_topics, max_size=n_topics))),
         terms=tuple(draw(st.lists(_LONG, max_size=30))), lead_spans=draw(_SPANS),
-        options=draw(st.sampled_from([{}, {"mention": ROLE}, {"mention": "@everyone"},
-                                      {"color": "nope"}, {"color": "#010203"}])),
+        options=draw(st.sampled_from([{}, {"mention": ROLE}, {"mention": "@everyone"}])),
     )
 
 
@@ -488,7 +486,7 @@ def test_any_alert_renders_to_a_message_discord_accepts(alert: Alert) -> None:
     assert validate_message(payload) is None, validate_message(payload)
     everyone, roles, users = pinged(payload)
     assert not everyone and not users
-    assert roles == ([ROLE] if alert.options.get("mention") == ROLE else [])
+    assert roles == ([ROLE] if alert.options.mention == ROLE else [])
     for embed in payload["embeds"]:
         for text in (embed.get("title", ""), embed.get("description", "")):
             assert "@everyone" not in text and "@here" not in text
@@ -534,8 +532,7 @@ def digests(draw: st.DrawFn) -> AlertDigest:
                                                      max_size=40)))]
     return make_digest_of(alerts, kind=draw(st.sampled_from(["digest", "quiet", "overflow"])),
                           title=draw(_LONG), options=draw(st.sampled_from([
-                              {}, {"mention": ROLE}, {"mention": "@everyone"},
-                              {"color": "nope"}, {"color": "#010203"}])))
+                              {}, {"mention": ROLE}, {"mention": "@everyone"}])))
 
 
 @settings(max_examples=80, deadline=None,
@@ -545,7 +542,7 @@ def test_any_digest_renders_to_a_message_discord_accepts(digest: AlertDigest) ->
     message = digest_message(digest)
     payload = message.payload()
     assert validate_message(payload) is None, validate_message(payload)
-    assert pinged(payload) == (False, [ROLE] if digest.options.get("mention") == ROLE else [],
+    assert pinged(payload) == (False, [ROLE] if digest.options.mention == ROLE else [],
                                [])
     # Every item is either listed or counted in the closing line.
     lines = [line for e in message.embeds for line in e["description"].split("\n")]

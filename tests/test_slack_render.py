@@ -27,6 +27,7 @@ from adapters.slack.render import (
     safe_url,
 )
 from bot._outbox import LISTED_IN_ROLLUP, make_digest
+from bot.options import SubscriptionOptions
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest, DigestKind, Item
 
@@ -386,8 +387,8 @@ def digest_alert(
 def digest_of(alerts: list[Alert], kind: DigestKind = "digest",
               options: dict[str, str] | None = None) -> AlertDigest:
     """A digest as the outbox makes it (its real title)."""
-    return make_digest(kind, "newsroom", "slack:C0NEWS", alerts,
-                       options if options is not None else {"digest": "daily@08:30"})
+    return make_digest(kind, "newsroom", "slack:C0NEWS", alerts, SubscriptionOptions.parse(
+        options if options is not None else {"digest": "daily@08:30"}))
 
 
 def listed_lines(payload: dict[str, Any]) -> list[str]:

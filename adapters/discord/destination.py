@@ -34,7 +34,6 @@ import aiohttp
 import discord
 import discord.http
 
-from bot._outbox import IDEMPOTENCY_OPTION, digest_key
 from bot.config import Config
 from bot.exceptions import DeliveryError, UnknownDestinationError
 from bot.types import Alert, AlertDigest
@@ -176,14 +175,12 @@ def alert_nonce(alert: Alert) -> str:
 def digest_nonce(digest: AlertDigest) -> str:
     """A nonce (at most 25 characters) that is the same for every send of one digest.
 
-    Derived from the outbox's idempotency key (``digest.options["idempotency_key"]``,
-    fixed by the digest's members), and equal to the nonce of the digest's
-    plain-text form (:func:`bot._outbox.digest_alert`), so a digest half-sent
-    one way and retried the other is still not posted twice.
+    Derived from the digest's idempotency key (fixed by its members), and
+    equal to the nonce of the digest's plain-text form (its item is keyed
+    ``digest:<idempotency key>``), so a digest half-sent one way and retried
+    the other is still not posted twice.
     """
-    key = digest.options.get(IDEMPOTENCY_OPTION) or digest_key(digest.destination,
-                                                                digest.alerts)
-    return _nonce("vigie", f"digest:{key}", digest.destination)
+    return _nonce("vigie", f"digest:{digest.idempotency_key}", digest.destination)
 
 
 def _settings(config: Config | None, settings: DiscordSettings | None) -> DiscordSettings:
@@ -370,13 +367,13 @@ class DiscordWebhookDestination:
         Webhooks take no nonce: a retry after a lost answer may post twice.
         """
         message = alert_message(alert, colors=self.adapter.settings.colors)
-        return await self._execute(message, alert.options.get("mention"))
+        return await self._execute(message, alert.options.mention)
 
     async def send_digest(self, digest: AlertDigest) -> str | None:
         """Execute the webhook with ``digest`` as one message; returns its id.
         Raises DeliveryError."""
         message = digest_message(digest, colors=self.adapter.settings.colors)
-        return await self._execute(message, digest.options.get("mention"))
+        return await self._execute(message, digest.options.mention)
 
     async def _execute(self, message: Message, mention: str | None) -> str:
         settings = self.adapter.settings

@@ -333,15 +333,8 @@ def alert_message(alert: Alert, *, colors: Mapping[str, int] | None = None) -> M
     the only allowed mention; nothing else in the message can ping.
     """
     card = ItemCard.from_alert(alert)
-    colors = colors or {}
-    color = alert.options.get("color")
-    try:
-        chosen = parse_color(color) if color else topic_color(alert.topics, colors,
-                                                               alert.subscription)
-    except ValueError:
-        chosen = topic_color(alert.topics, colors, alert.subscription)
-    embed = card_embed(card, color=chosen)
-    role = role_id(alert.options.get("mention"))
+    embed = card_embed(card, color=topic_color(alert.topics, colors or {}, alert.subscription))
+    role = role_id(alert.options.mention)
     if role:
         return Message(f"<@&{role}>", (embed,), {"parse": [], "roles": [role]})
     return Message(None, (embed,))
@@ -388,18 +381,6 @@ def digest_line(alert: Alert) -> str:
     return f"{line} · {source}" if source else line
 
 
-def _alert_color(alert: Alert, colors: Mapping[str, int], fallback_key: str,
-                 color: str | None = None) -> int:
-    """The subscription's ``color`` option if valid, else the alert's topic colour."""
-    color = color or alert.options.get("color")
-    if color:
-        try:
-            return parse_color(color)
-        except ValueError:
-            pass
-    return topic_color(alert.topics, colors, fallback_key)
-
-
 def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = None) -> Message:
     """A digest, quiet-hours catch-up or roll-up as one message.
 
@@ -437,8 +418,8 @@ def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = No
         if not lines:
             break
         embed: dict[str, Any] = {"type": "rich", "title": title, "description": "\n".join(lines),
-                                 "color": _alert_color(alerts[0], colors, digest.subscription,
-                                                       digest.options.get("color"))}
+                                 "color": topic_color(alerts[0].topics, colors,
+                                                      digest.subscription)}
         used += embed_length(embed)
         embeds.append(embed)
     rest = len(digest.alerts) - listed
@@ -455,7 +436,7 @@ def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = No
     title = one_line(digest.title).replace("<@", "<\u200b@").replace("<#", "<\u200b#")
     heading = fit(title, CONTENT_LIMIT - 64)
     content = f"**{heading}**" if heading else None
-    role = role_id(digest.options.get("mention"))
+    role = role_id(digest.options.mention)
     if role:
         content = f"<@&{role}> {content}" if content else f"<@&{role}>"
         return Message(content, tuple(embeds), {"parse": [], "roles": [role]})

@@ -189,7 +189,7 @@ class SlackChannel:
         """Post a digest, quiet-hours catch-up or roll-up as one Block Kit
         message; returns its ``ts``. Raises as :meth:`send` does.
 
-        chat.postMessage has no idempotency key: ``digest.options``'s is unused.
+        chat.postMessage has no idempotency key: ``digest.idempotency_key`` is unused.
         """
         return await self._post(render_digest(digest, unfurl=self.adapter.settings.unfurl))
 

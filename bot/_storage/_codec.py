@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from ..options import SubscriptionOptions
 from ..types import Alert, Item
 
 __all__ = ["decode_alert", "decode_item", "encode_alert", "encode_item"]
@@ -53,7 +54,7 @@ def encode_alert(alert: Alert) -> str:
             "matched_terms": list(alert.matched_terms),
             "title_highlights": [list(span) for span in alert.title_highlights],
             "lead_highlights": [list(span) for span in alert.lead_highlights],
-            "options": dict(alert.options),
+            "options": alert.options.as_strings(),
         },
         ensure_ascii=True,
         separators=(",", ":"),
@@ -151,5 +152,5 @@ def decode_alert(text: str) -> Alert:
         matched_terms=_strs(d, "matched_terms"),
         title_highlights=_spans(d, "title_highlights"),
         lead_highlights=_spans(d, "lead_highlights"),
-        options=dict(options),
+        options=SubscriptionOptions.from_stored(options),
     )
