@@ -30,6 +30,7 @@ fuzz: install
 lint: install
 	$(BIN)/ruff check bot adapters tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/bench_matching.py

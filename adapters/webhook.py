@@ -47,10 +47,9 @@ import aiohttp
 from yarl import URL
 
 from adapters._pacing import Pacer
-from bot._fetch import parse_retry_after
-from bot._netguard import GuardedResolver, check_url
 from bot.config import Config, key_path, parse_duration
 from bot.exceptions import DeliveryError, FetchError, UnknownDestinationError
+from bot.plugins import GuardedResolver, check_url, parse_retry_after
 from bot.types import Alert, AlertDigest
 
 __all__ = [
@@ -307,7 +306,7 @@ class WebhookAdapter:
         self._session: aiohttp.ClientSession | None = None
         self._destinations: dict[str, WebhookDestination] = {}
 
-    validate_settings = staticmethod(settings_problems)
+    settings_problems = staticmethod(settings_problems)
 
     def __repr__(self) -> str:
         return f"WebhookAdapter(per_second={self.settings.per_second:g})"

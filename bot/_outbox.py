@@ -22,13 +22,11 @@ from zoneinfo import ZoneInfo
 
 from ._types import Delivery
 from .options import DigestSchedule, QuietHours, RateLimit, SubscriptionOptions
+from .plugins import LISTED_IN_DIGEST, LISTED_IN_ROLLUP
 from .types import Alert, AlertDigest, DigestKind, Item
 
 #: Most alerts collected into one digest message.
 MAX_DIGEST_ALERTS = 200
-#: Alerts listed by the plain-text rendering of a digest, and of a roll-up.
-LISTED_IN_DIGEST = 30
-LISTED_IN_ROLLUP = 5
 
 
 # -- time --------------------------------------------------------------------

@@ -27,12 +27,12 @@ from ._outbox import release_times
 from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
 from ._poller import Poller, PollResult, utcnow
-from ._storage import SQLStore, make_store
-from ._storage._chat import ChatStore
-from ._types import DestinationAdapter, Store
+from ._storage import ChatStore, SQLStore, make_store
+from ._types import Store
 from .commands import AdminPolicy, CommandContext, CommandLayer
 from .config import Config, SourceConfig
 from .exceptions import NotAFeedError, StorageError
+from .plugins import DestinationAdapter
 from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
 
 if TYPE_CHECKING:

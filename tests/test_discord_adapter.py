@@ -35,11 +35,12 @@ from bot._delivery import Deliverer
 from bot._destinations import Destinations, section_validators
 from bot._outbox import digest_alert, make_digest
 from bot._storage import make_store
-from bot._types import DigestDestination, NewItem
+from bot._types import NewItem
 from bot.chat import Caller, CompletionKind
 from bot.config import Config, validate
 from bot.exceptions import ConfigError, DeliveryError, UnknownDestinationError
 from bot.options import SubscriptionOptions
+from bot.plugins import DigestDestination
 from bot.replies import Heading, ItemCard, Reply
 from bot.types import Alert, AlertDigest, DigestKind, Item, SourceState
 

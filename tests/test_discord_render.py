@@ -35,7 +35,7 @@ from adapters.discord.render import (
     safe_url,
     topic_color,
 )
-from adapters.discord.settings import validate_settings
+from adapters.discord.settings import settings_problems
 from bot.options import SubscriptionOptions
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest, DigestKind, Item
@@ -431,22 +431,22 @@ def test_a_digest_role_is_its_only_ping() -> None:
 # -- settings --------------------------------------------------------------------------
 
 
-def test_validate_settings_accepts_a_full_table() -> None:
+def test_settings_problems_accepts_a_full_table() -> None:
     table = {"token": "abc.def.ghi", "guilds": ["123456789012345678", 223456789012345678],
              "admin_roles": ["323456789012345678"], "admin_users": [],
              "api_base": "http://127.0.0.1:1/api/v10", "gateway_url": "ws://127.0.0.1:1/",
              "colors": {"gpu": "#76b900", "ai": 0x00FF00}, "webhook_username": "Vigie",
              "webhook_avatar_url": "https://example.org/a.png", "sync_commands": False}
-    assert validate_settings(table) == []
+    assert settings_problems(table) == []
 
 
-def test_validate_settings_reports_every_problem_without_the_token() -> None:
+def test_settings_problems_reports_every_problem_without_the_token() -> None:
     secret = "Bot SECRET-TOKEN-VALUE"
     table = {"token": secret, "guilds": ["general"], "admin_roles": "123",
              "api_base": "ftp://x", "gateway_url": "https://gateway", "colors": {"gpu": "green"},
              "webhook_username": "Discord bot", "webhook_avatar_url": 3,
              "sync_commands": "yes", "tokn": "x"}
-    problems = dict(validate_settings(table))
+    problems = dict(settings_problems(table))
     assert set(problems) == {"token", "guilds[0]", "admin_roles", "api_base", "gateway_url",
                              "colors.gpu", "webhook_username", "webhook_avatar_url",
                              "sync_commands", "tokn"}

@@ -7,7 +7,8 @@ import ipaddress
 import pytest
 from feedserver import StaticResolver
 
-from bot._netguard import (
+from bot.exceptions import BlockedAddressError, FetchError
+from bot.netguard import (
     GuardedResolver,
     ResolutionBlocked,
     address_permitted,
@@ -16,7 +17,6 @@ from bot._netguard import (
     parse_networks,
     redact_url,
 )
-from bot.exceptions import BlockedAddressError, FetchError
 
 PUBLIC = [
     "8.8.8.8",

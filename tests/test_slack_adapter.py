@@ -381,7 +381,7 @@ async def test_webhook_urls_are_restricted(fake: FakeSlack) -> None:
 
 
 def problems(table: dict[str, Any]) -> dict[str, str]:
-    return dict(SlackAdapter.validate_settings(table))
+    return dict(SlackAdapter.settings_problems(table))
 
 
 def test_settings_validation() -> None:

@@ -45,7 +45,7 @@ from .destination import (
     parse_webhook_url,
     redact_webhook_url,
 )
-from .settings import DiscordSettings, configure_endpoints, validate_settings
+from .settings import DiscordSettings, configure_endpoints, settings_problems
 
 # The bot module (discord.Client, slash commands) is imported on demand:
 # ``from adapters.discord.bot import start_discord``.
@@ -61,5 +61,5 @@ __all__ = [
     "digest_nonce",
     "parse_webhook_url",
     "redact_webhook_url",
-    "validate_settings",
+    "settings_problems",
 ]

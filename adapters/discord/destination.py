@@ -39,7 +39,7 @@ from bot.exceptions import DeliveryError, UnknownDestinationError
 from bot.types import Alert, AlertDigest
 
 from .render import NONCE_LIMIT, Message, alert_message, digest_message, role_id
-from .settings import DiscordSettings, configure_endpoints, validate_settings
+from .settings import DiscordSettings, configure_endpoints, settings_problems
 
 log = logging.getLogger(__name__)
 
@@ -245,10 +245,10 @@ class DiscordChannelDestination:
 class DiscordAdapter:
     """The ``discord`` destination scheme: channels the bot posts in.
 
-    Also owns the ``[discord]`` configuration table (:meth:`validate_settings`).
+    Also owns the ``[discord]`` configuration table (:meth:`settings_problems`).
     """
 
-    validate_settings = staticmethod(validate_settings)
+    settings_problems = staticmethod(settings_problems)
 
     def __init__(self, config: Config | None = None, *,
                  settings: DiscordSettings | None = None) -> None:

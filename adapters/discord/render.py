@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from adapters._text import ELLIPSIS, clip_spans, truncate
-from bot._outbox import LISTED_IN_DIGEST, LISTED_IN_ROLLUP
+from bot.plugins import CONTROL_RE, LISTED_IN_DIGEST, LISTED_IN_ROLLUP, strip_control
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest
 
@@ -58,7 +58,6 @@ _SNOWFLAKE_RE = re.compile(r"^\d{15,21}$")
 _ROLE_MENTION_RE = re.compile(r"^<@&(\d{15,21})>$")
 # C0/C1 controls (but newline and tab), bidi overrides and isolates: a feed
 # must not reorder or hide the text around it.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _URL_RE = re.compile(r"https?://[^\s<>]+", re.I)
 # Characters that are markdown anywhere in a line, plus '<' which opens
 # mentions, channels, timestamps and custom emoji.
@@ -73,14 +72,10 @@ _HEX_COLOR_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
 # -- text --------------------------------------------------------------------
 
 
-def clean(text: str) -> str:
-    """``text`` without control and bidi-override characters."""
-    return _CONTROL_RE.sub("", text)
-
 
 def one_line(text: str) -> str:
     """``text`` cleaned, with runs of whitespace (newlines included) made one space."""
-    return " ".join(clean(text).split())
+    return " ".join(strip_control(text).split())
 
 
 def neutralise_mentions(text: str) -> str:
@@ -171,7 +166,7 @@ def fit(text: str, limit: int, spans: Sequence[tuple[int, int]] = (), *,
     """``text`` rendered (escaped and emphasised when ``markdown``) in at most ``limit``
     characters, cut at a word boundary with an ellipsis when too long. Never fails.
     """
-    text = clean(text)
+    text = strip_control(text)
     if not markdown:
         return truncate(text, limit)
     n = limit
@@ -233,7 +228,7 @@ def safe_url(url: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not host:
         return None
-    if _CONTROL_RE.search(url):
+    if CONTROL_RE.search(url):
         return None
     return url
 
@@ -448,7 +443,7 @@ def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = No
 
 def _code_block(text: str, limit: int) -> str:
     # A fence inside the text would close ours: break it with a zero-width space.
-    body = clean(text).replace("```", "``\u200b`")
+    body = strip_control(text).replace("```", "``\u200b`")
     room = limit - len("```\n\n```")
     if len(body) > room:
         body = body[: max(0, room - 1)] + ELLIPSIS

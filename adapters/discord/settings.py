@@ -82,7 +82,7 @@ class DiscordSettings:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | None) -> DiscordSettings:
-        """Settings from a table that :func:`validate_settings` accepted
+        """Settings from a table that :func:`settings_problems` accepted
         (values it would reject are ignored)."""
         table = table or {}
         colors: dict[str, int] = {}
@@ -134,7 +134,7 @@ def _url_problem(value: object, schemes: tuple[str, ...]) -> str | None:
     return None
 
 
-def validate_settings(table: Mapping[str, Any]) -> list[tuple[str, str]]:
+def settings_problems(table: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Every problem of a ``[discord]`` table, as ``(key, message)``.
 
     Messages never quote the token.

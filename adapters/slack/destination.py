@@ -215,7 +215,7 @@ class SlackAdapter:
     """The ``slack`` destination scheme: channels, with the bot token.
 
     Registered under the ``vigie.destinations`` entry-point group; owns the
-    ``[slack]`` configuration table (:meth:`validate_settings`).
+    ``[slack]`` configuration table (:meth:`settings_problems`).
     """
 
     scheme = "slack"
@@ -232,10 +232,7 @@ class SlackAdapter:
         self._client: AsyncWebClient | None = None
         self._destinations: dict[str, SlackChannel] = {}
 
-    @staticmethod
-    def validate_settings(table: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Problems of the ``[slack]`` table as ``(key, message)``."""
-        return settings_problems(table)
+    settings_problems = staticmethod(settings_problems)
 
     def __repr__(self) -> str:
         return f"SlackAdapter(api_base={self.settings.api_base!r})"

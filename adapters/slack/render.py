@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from adapters._text import ELLIPSIS, clip_spans, truncate
-from bot._outbox import LISTED_IN_ROLLUP
+from bot.plugins import LISTED_IN_ROLLUP, strip_control
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest
 
@@ -60,7 +60,6 @@ DIGEST_NAME_LIMIT = 200
 # -- escaping ------------------------------------------------------------------
 
 # Control characters and bidi overrides: invisible, and able to reorder what a reader sees.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Slack mrkdwn has no escape character: formatting characters in feed text are
 # replaced by look-alikes so that they can neither format nor unbalance Vigie's own.
 _FORMAT_CHARS = str.maketrans({
@@ -76,10 +75,6 @@ _WORD_RE = re.compile(r"\w")
 _SPACES_RE = re.compile(r"\s+")
 
 
-def clean(text: str) -> str:
-    """``text`` without control or bidi-override characters (newlines and tabs kept)."""
-    return _CONTROL_RE.sub("", text)
-
 
 def escape(text: str) -> str:
     """Slack's three escapes: ``&`` → ``&amp;``, ``<`` → ``&lt;``, ``>`` → ``&gt;``.
@@ -93,7 +88,7 @@ def escape(text: str) -> str:
 
 def _plain_mrkdwn(text: str) -> str:
     """Untrusted text made inert for a mrkdwn field."""
-    text = clean(text).translate(_FORMAT_CHARS)
+    text = strip_control(text).translate(_FORMAT_CHARS)
     return escape(_BROADCAST_RE.sub("@\u2060", text))
 
 
@@ -180,7 +175,7 @@ def reply_mrkdwn(text: str, emphasis: Sequence[Span] = ()) -> str:
         return mrkdwn(text[start:end], spans)
 
     for m in _CODE_SPAN_RE.finditer(text):
-        inner = clean(m.group(1))
+        inner = strip_control(m.group(1))
         if not inner.strip():
             continue
         out += [plain(pos, m.start()), "`", escape(_BROADCAST_RE.sub("@\u2060", inner)), "`"]
@@ -205,7 +200,7 @@ def _strip(text: str) -> tuple[int, str]:
 
 def one_line(text: str) -> str:
     """Whitespace runs (newlines included) as single spaces, trimmed."""
-    return _SPACES_RE.sub(" ", clean(text)).strip()
+    return _SPACES_RE.sub(" ", strip_control(text)).strip()
 
 
 def fit(text: str, limit: int, render: Callable[[str], str]) -> str:
@@ -251,7 +246,7 @@ def safe_url(url: str | None, *, limit: int = LINK_URL_LIMIT) -> str | None:
     """
     if not url:
         return None
-    url = clean(url).strip()
+    url = strip_control(url).strip()
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -356,7 +351,7 @@ def card_blocks(card: ItemCard) -> list[JSON]:
 
 def fallback_text(text: str, limit: int = FALLBACK_LIMIT) -> str:
     """The top-level ``text`` of a message (notifications, screen readers)."""
-    return fit(clean(text).strip(), min(limit, MESSAGE_TEXT_LIMIT), _plain_mrkdwn) or " "
+    return fit(strip_control(text).strip(), min(limit, MESSAGE_TEXT_LIMIT), _plain_mrkdwn) or " "
 
 
 def render_alert(alert: Alert, *, unfurl: bool = False) -> JSON:
@@ -547,7 +542,7 @@ def _split(text: str, limit: int, render: Callable[[int, int], str]) -> list[str
 
 def _text_blocks(block: Text) -> list[JSON]:
     text = block.text  # not cleaned here: the spans index it; mrkdwn cleans each piece
-    if not clean(text).strip():
+    if not strip_control(text).strip():
         return []
 
     def render(start: int, end: int) -> str:
@@ -560,7 +555,7 @@ def _text_blocks(block: Text) -> list[JSON]:
 
 
 def _code_blocks(block: Code) -> list[JSON]:
-    text = clean(block.text).strip("\n")
+    text = strip_control(block.text).strip("\n")
     if not text.strip():
         return []
 
@@ -578,7 +573,7 @@ def _field_blocks(block: Fields) -> list[JSON]:
     for label, value in block.pairs:
         label_md = fit(one_line(label), 200, lambda s: f"*{_plain_mrkdwn(s)}*") if label else ""
         room = FIELD_TEXT_LIMIT - len(label_md) - 1
-        value_md = fit(clean(value).strip(), room, reply_mrkdwn) if value.strip() else ""
+        value_md = fit(strip_control(value).strip(), room, reply_mrkdwn) if value.strip() else ""
         text = "\n".join(x for x in (label_md, value_md) if x)
         if text:
             fields.append(_text_obj(text))

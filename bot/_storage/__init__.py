@@ -12,11 +12,12 @@ search) and ``_outbox``; chat edits are in ``_chat``, the tables in
 from __future__ import annotations
 
 from ._base import database_url
+from ._chat import ChatStore
 from ._items import ItemsMixin
 from ._outbox import OutboxMixin
 from ._sources import SourcesMixin
 
-__all__ = ["SQLStore", "make_store"]
+__all__ = ["ChatStore", "SQLStore", "make_store"]
 
 
 class SQLStore(SourcesMixin, ItemsMixin, OutboxMixin):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .._effective import chat_subscription_name, rule_id, visible_id
 from .._query import Query, parse_query
-from .._storage._chat import ChatStore
+from .._storage import ChatStore
 from .._types import SHARED, AuditEntry, ChatState, ChatSubscription, ChatTopic
 from ..chat import Caller
 from ..config import TopicConfig

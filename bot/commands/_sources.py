@@ -8,10 +8,10 @@ import re
 import socket
 from urllib.parse import urlsplit
 
-from .._netguard import check_url, is_public_address
 from .._types import ChatSource
 from ..config import MAX_INTERVAL, MIN_INTERVAL, parse_duration
 from ..exceptions import CommandError, SourceError
+from ..netguard import check_url, is_public_address
 from ..replies import Fields, Heading, Reply, Text
 from ._call import Call, show
 from ._declare import COMMANDS

@@ -115,6 +115,9 @@ class SubscriptionConfig:
 class ConsoleConfig:
     #: "auto" (colour on a terminal), "always" or "never".
     color: str = "auto"
+    #: Where console alerts are written: "stdout" or "stderr" (``vigie poll
+    #: --format json`` keeps standard output for its JSON).
+    output: str = "stdout"
 
 
 @dataclass(frozen=True)
