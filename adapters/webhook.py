@@ -48,7 +48,7 @@ from yarl import URL
 
 from adapters._pacing import Pacer
 from bot.config import Config, key_path, parse_duration
-from bot.exceptions import DeliveryError, FetchError, UnknownDestinationError
+from bot.exceptions import DeliveryError, FetchError, InvalidValueError, UnknownDestinationError
 from bot.plugins import GuardedResolver, check_url, parse_retry_after
 from bot.types import Alert, AlertDigest
 
@@ -125,7 +125,7 @@ def settings_problems(table: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "timeout" in table:
         try:
             parse_duration(table["timeout"])
-        except ValueError as e:
+        except InvalidValueError as e:
             problems.append(("timeout", str(e)))
     return problems
 

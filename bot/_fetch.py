@@ -28,11 +28,12 @@ from bot.exceptions import (
     FetchTimeoutError,
     GoneError,
     HTTPStatusError,
+    InvalidValueError,
+    ResolutionBlockedError,
 )
 from bot.netguard import (
     GuardedResolver,
     IPNetwork,
-    ResolutionBlocked,
     check_url_parsed,
     parse_networks,
     redact_url,
@@ -131,7 +132,7 @@ class Fetcher:
                 is not an IP network, or a limit is not positive.
         """
         if settings.per_host_limit < 1 or settings.max_body_bytes < 0:
-            raise ValueError("per_host_limit must be ≥ 1 and max_body_bytes ≥ 0")
+            raise InvalidValueError("per_host_limit must be ≥ 1 and max_body_bytes ≥ 0")
         self.settings = settings
         self._allowed_networks: tuple[IPNetwork, ...] = parse_networks(settings.allowed_networks)
         self._inner_resolver = resolver
@@ -305,7 +306,7 @@ class Fetcher:
                     last_modified=resp.headers.get("Last-Modified"),
                 )
         except aiohttp.ClientConnectorDNSError as e:
-            if isinstance(e.os_error, ResolutionBlocked):
+            if isinstance(e.os_error, ResolutionBlockedError):
                 shown_addrs = ", ".join(e.os_error.addresses)
                 raise BlockedAddressError(
                     shown, f"refusing to fetch a non-public address ({shown_addrs})"

@@ -31,7 +31,7 @@ from ._storage import ChatStore, SQLStore, make_store
 from ._types import Store
 from .commands import AdminPolicy, CommandContext, CommandLayer
 from .config import Config, SourceConfig
-from .exceptions import NotAFeedError, StorageError
+from .exceptions import NotAFeedError, RuleError, StorageError
 from .plugins import DestinationAdapter
 from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
 
@@ -395,9 +395,9 @@ def compile_matcher(config: Config) -> Matcher:
     while True:
         try:
             return Matcher.compile(rules)
-        except ValueError as e:
-            bad = next((r for r in rules if str(e).startswith(f"rule {r.id!r}")), None)
-            if bad is None:
+        except RuleError as e:
+            kept = [r for r in rules if r.id != e.rule_id]
+            if len(kept) == len(rules):
                 raise
             log.error("ignoring %s", e)
-            rules = [r for r in rules if r is not bad]
+            rules = kept

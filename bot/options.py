@@ -229,14 +229,14 @@ def parse_quiet(text: str) -> QuietHours:
 def parse_timezone(name: str) -> ZoneInfo:
     """The IANA zone ``name``; a directory of the zone database ("Europe"), a
     name too long or one that escapes the database is not a zone either."""
+    error = InvalidOptionError("timezone", f"{name[:_MAX_ZONE_CHARS]!r} is not an IANA time "
+                                           "zone (example: \"Europe/Paris\")")
+    if len(name) > _MAX_ZONE_CHARS:
+        raise error
     try:
-        if len(name) > _MAX_ZONE_CHARS:
-            raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InvalidOptionError(
-            "timezone", f"{name[:_MAX_ZONE_CHARS]!r} is not an IANA time zone "
-                        "(example: \"Europe/Paris\")") from None
+        raise error from None
 
 
 def parse_mention(text: str) -> str:

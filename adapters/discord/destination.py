@@ -35,7 +35,7 @@ import discord
 import discord.http
 
 from bot.config import Config
-from bot.exceptions import DeliveryError, UnknownDestinationError
+from bot.exceptions import DeliveryError, InvalidValueError, UnknownDestinationError
 from bot.types import Alert, AlertDigest
 
 from .render import NONCE_LIMIT, Message, alert_message, digest_message, role_id
@@ -317,28 +317,29 @@ def parse_webhook_url(url: str, api_base: str | None = None) -> tuple[int, str, 
     """``(webhook id, token, thread id or None)`` from a webhook URL.
 
     Accepts Discord's own URLs (``https://discord.com/api/webhooks/…``) and,
-    when ``api_base`` is set, URLs under it. Raises ValueError (whose message
-    never contains the token).
+    when ``api_base`` is set, URLs under it. Raises
+    :class:`~bot.exceptions.InvalidValueError` (whose message never contains
+    the token).
     """
     try:
         parts = urlsplit(url.strip())
     except ValueError:
-        raise ValueError("not a URL") from None
+        raise InvalidValueError("not a URL") from None
     host = (parts.hostname or "").lower()
     path = parts.path
     if api_base and url.strip().startswith(api_base.rstrip("/") + "/webhooks/"):
         path = "/webhooks/" + url.strip()[len(api_base.rstrip("/") + "/webhooks/"):].split("?")[0]
     elif parts.scheme != "https" or host not in _DISCORD_HOSTS:
-        raise ValueError("not a Discord webhook URL (https://discord.com/api/webhooks/…)")
+        raise InvalidValueError("not a Discord webhook URL (https://discord.com/api/webhooks/…)")
     m = _WEBHOOK_PATH_RE.match(path)
     if not m:
-        raise ValueError("not a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)")
+        raise InvalidValueError("not a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)")
     thread: int | None = None
     query = parse_qs(parts.query)
     if "thread_id" in query:
         value = query["thread_id"][0]
         if not _CHANNEL_RE.match(value):
-            raise ValueError("thread_id must be a thread's id (digits)")
+            raise InvalidValueError("thread_id must be a thread's id (digits)")
         thread = int(value)
     return int(m.group(1)), m.group(2), thread
 
@@ -426,7 +427,7 @@ class DiscordWebhookAdapter:
         check``): a Discord webhook URL. It needs no bot token."""
         try:
             parse_webhook_url(target, _settings(config, None).api_base)
-        except ValueError as e:
+        except InvalidValueError as e:
             return [f"discord-webhook: {e}"]
         return []
 
@@ -434,7 +435,7 @@ class DiscordWebhookAdapter:
         """The webhook at URL ``target``. Raises UnknownDestinationError for a bad URL."""
         try:
             return DiscordWebhookDestination(self, target)
-        except ValueError as e:
+        except InvalidValueError as e:
             raise UnknownDestinationError(f"discord-webhook: {e}") from None
 
     async def session(self) -> aiohttp.ClientSession:

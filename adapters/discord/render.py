@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from adapters._text import ELLIPSIS, clip_spans, truncate
+from bot.exceptions import InvalidValueError
 from bot.plugins import CONTROL_RE, LISTED_IN_DIGEST, LISTED_IN_ROLLUP, strip_control
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest
@@ -190,20 +191,21 @@ def fit(text: str, limit: int, spans: Sequence[tuple[int, int]] = (), *,
 def parse_color(value: object) -> int:
     """A colour from ``"#76b900"``, ``"76b900"`` or an integer 0..0xFFFFFF.
 
-    Raises ValueError with a message fit for a config error.
+    Raises :class:`~bot.exceptions.InvalidValueError` (a ValueError) with a
+    message fit for a config error.
     """
     if isinstance(value, bool):
-        raise ValueError("expected a colour such as \"#76b900\"")
+        raise InvalidValueError("expected a colour such as \"#76b900\"")
     if isinstance(value, int):
         if 0 <= value <= 0xFFFFFF:
             return value
-        raise ValueError("must be between 0 and 0xFFFFFF")
+        raise InvalidValueError("must be between 0 and 0xFFFFFF")
     if isinstance(value, str):
         m = _HEX_COLOR_RE.match(value.strip())
         if m:
             return int(m.group(1), 16)
-        raise ValueError(f"{value!r} is not a colour (example: \"#76b900\")")
-    raise ValueError("expected a colour such as \"#76b900\"")
+        raise InvalidValueError(f"{value!r} is not a colour (example: \"#76b900\")")
+    raise InvalidValueError("expected a colour such as \"#76b900\"")
 
 
 def topic_color(topics: Sequence[str], colors: Mapping[str, int], fallback_key: str = "") -> int:

@@ -36,6 +36,7 @@ import discord.http
 import yarl
 
 from bot.config import key_path
+from bot.exceptions import InvalidValueError
 
 from .render import parse_color
 
@@ -90,7 +91,7 @@ class DiscordSettings:
         for topic, value in (raw_colors if isinstance(raw_colors, dict) else {}).items():
             try:
                 colors[str(topic)] = parse_color(value)
-            except ValueError:
+            except InvalidValueError:
                 continue
         token = table.get("token")
 
@@ -179,7 +180,7 @@ def settings_problems(table: Mapping[str, Any]) -> list[tuple[str, str]]:
             for topic, value in colors.items():
                 try:
                     parse_color(value)
-                except ValueError as e:
+                except InvalidValueError as e:
                     problems.append((key_path("colors", str(topic)), str(e)))
     if "webhook_username" in table:
         name = table["webhook_username"]

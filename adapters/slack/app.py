@@ -46,7 +46,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import Caller, CommandHandler
 from bot.config import Config
-from bot.exceptions import ConfigError
+from bot.exceptions import ConfigError, InvalidValueError, PlatformUnavailableError
 from bot.replies import Heading, Reply, Text
 
 from ._settings import SlackSettings, settings_problems
@@ -130,7 +130,7 @@ START_RETRY = 1.0
 MAX_START_RETRY = 60.0
 
 
-class SlackUnavailableError(Exception):
+class SlackUnavailableError(PlatformUnavailableError):
     """Slack could not be reached at start (network, 5xx, 429): worth retrying."""
 
 
@@ -157,7 +157,7 @@ class SlackApp:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not settings.bot_token:
-            raise ValueError("the Slack app needs a bot token")
+            raise InvalidValueError("the Slack app needs a bot token")
         self.settings = settings
         self.handler = handler
         self.host = host
