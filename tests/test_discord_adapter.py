@@ -29,7 +29,7 @@ from adapters.discord import (
     redact_webhook_url,
 )
 from adapters.discord.bot import DiscordBot, start_discord
-from adapters.discord.render import escape
+from adapters.discord.markup import escape
 from adapters.discord.settings import configure_endpoints
 from bot._delivery import Deliverer
 from bot._destinations import Destinations, section_validators
@@ -597,8 +597,7 @@ def admin_guild(fake: FakeDiscord) -> FakeGuild:
 @pytest.fixture
 async def discord_bot(fake: FakeDiscord, admin_guild: FakeGuild,
                       handler: CannedCommandHandler) -> AsyncIterator[DiscordBot]:
-    settings = settings_for(fake, guilds=(int(admin_guild.id),),
-                            admin_roles=frozenset({fake.role_id(admin_guild, ADMIN_ROLE_NAME)}))
+    settings = settings_for(fake, guilds=(int(admin_guild.id),))
     configure_endpoints(settings.api_base, settings.gateway_url)
     client = DiscordBot(settings, handler, guild_ready_timeout=0.05, defer_after=0.5)
     task = asyncio.create_task(client.start(fake.token))

@@ -11,7 +11,7 @@ configured display name and avatar, into a thread when the URL has a
 ``thread_id`` query parameter.
 
 Both render digests natively (``send_digest``): one message listing the
-collected items by topic (:func:`adapters.discord.render.digest_message`),
+collected items by topic (:func:`adapters.discord.render.render_digest`),
 posted as the bot with a nonce derived from the outbox's idempotency key.
 
 Failures become :class:`bot.exceptions.DeliveryError`: rate limits, 5xx,
@@ -38,7 +38,8 @@ from bot.config import Config
 from bot.exceptions import DeliveryError, InvalidValueError, UnknownDestinationError
 from bot.types import Alert, AlertDigest
 
-from .render import NONCE_LIMIT, Message, alert_message, digest_message, role_id
+from .markup import NONCE_LIMIT, role_id
+from .render import Message, render_alert, render_digest
 from .settings import DiscordSettings, configure_endpoints, settings_problems
 
 log = logging.getLogger(__name__)
@@ -211,12 +212,12 @@ class DiscordChannelDestination:
 
     async def send(self, alert: Alert) -> str | None:
         """Post ``alert``; returns the message id. Raises DeliveryError."""
-        message = alert_message(alert, colors=self.adapter.settings.colors)
+        message = render_alert(alert, colors=self.adapter.settings.colors)
         return await self._post(message, alert_nonce(alert))
 
     async def send_digest(self, digest: AlertDigest) -> str | None:
         """Post ``digest`` as one message; returns its id. Raises DeliveryError."""
-        message = digest_message(digest, colors=self.adapter.settings.colors)
+        message = render_digest(digest, colors=self.adapter.settings.colors)
         return await self._post(message, digest_nonce(digest))
 
     async def _post(self, message: Message, nonce: str) -> str:
@@ -367,13 +368,13 @@ class DiscordWebhookDestination:
 
         Webhooks take no nonce: a retry after a lost answer may post twice.
         """
-        message = alert_message(alert, colors=self.adapter.settings.colors)
+        message = render_alert(alert, colors=self.adapter.settings.colors)
         return await self._execute(message, alert.options.mention)
 
     async def send_digest(self, digest: AlertDigest) -> str | None:
         """Execute the webhook with ``digest`` as one message; returns its id.
         Raises DeliveryError."""
-        message = digest_message(digest, colors=self.adapter.settings.colors)
+        message = render_digest(digest, colors=self.adapter.settings.colors)
         return await self._execute(message, digest.options.mention)
 
     async def _execute(self, message: Message, mention: str | None) -> str:

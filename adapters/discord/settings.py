@@ -38,7 +38,7 @@ import yarl
 from bot.config import key_path
 from bot.exceptions import InvalidValueError
 
-from .render import parse_color
+from .markup import parse_color
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
@@ -58,10 +58,6 @@ class DiscordSettings:
     token: str | None = None
     #: Guild ids to sync slash commands to; empty means globally.
     guilds: tuple[int, ...] = ()
-    #: Role ids whose members are Vigie admins.
-    admin_roles: frozenset[str] = frozenset()
-    #: User ids who are Vigie admins.
-    admin_users: frozenset[str] = frozenset()
     #: REST base URL (with the API version), e.g. ``https://discord.com/api/v10``.
     api_base: str = DEFAULT_API_BASE
     #: Gateway URL for the first connection.
@@ -102,8 +98,6 @@ class DiscordSettings:
         return cls(
             token=token.strip() if isinstance(token, str) and token.strip() else None,
             guilds=tuple(int(str(g)) for g in ids("guilds")),
-            admin_roles=frozenset(str(r) for r in ids("admin_roles")),
-            admin_users=frozenset(str(u) for u in ids("admin_users")),
             api_base=str(table.get("api_base") or DEFAULT_API_BASE).rstrip("/"),
             gateway_url=str(table.get("gateway_url") or DEFAULT_GATEWAY_URL),
             colors=colors,

@@ -5,24 +5,24 @@ Entry points (group ``vigie.destinations``): ``slack`` →
 :class:`SlackAdapter`, ``slack-webhook`` → :class:`SlackWebhookAdapter`.
 """
 
-from ._settings import SlackSettings, settings_problems
 from .destination import (
     ChannelPacer,
     SlackAdapter,
-    SlackChannel,
-    SlackWebhook,
+    SlackChannelDestination,
     SlackWebhookAdapter,
+    SlackWebhookDestination,
     delivery_error,
 )
 from .render import render_alert, render_digest, render_reply
+from .settings import SlackSettings, settings_problems
 
 __all__ = [
     "ChannelPacer",
     "SlackAdapter",
-    "SlackChannel",
+    "SlackChannelDestination",
     "SlackSettings",
-    "SlackWebhook",
     "SlackWebhookAdapter",
+    "SlackWebhookDestination",
     "delivery_error",
     "render_alert",
     "render_digest",
