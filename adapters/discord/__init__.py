@@ -6,7 +6,8 @@ Destinations (entry points of the ``vigie.destinations`` group):
 - ``discord-webhook:<webhook URL>`` — :class:`DiscordWebhookAdapter`.
 
 The ``[discord]`` table is described in :mod:`adapters.discord.settings`;
-rendering (pure) is in :mod:`adapters.discord.render`; the gateway bot with
+rendering (pure) is in :mod:`adapters.discord.markup` (limits, safe text)
+and :mod:`adapters.discord.render` (the messages); the gateway bot with
 the slash commands is in :mod:`adapters.discord.bot`, its command tree in
 :mod:`adapters.discord.commands` and its paged answers in :mod:`adapters.discord.pages`.
 

@@ -3,6 +3,10 @@ the ``/vigie`` slash command through slack-bolt (``adapters.slack.app``).
 
 Entry points (group ``vigie.destinations``): ``slack`` →
 :class:`SlackAdapter`, ``slack-webhook`` → :class:`SlackWebhookAdapter`.
+
+The ``[slack]`` table is described in :mod:`adapters.slack.settings`;
+rendering (pure) is in :mod:`adapters.slack.markup` (limits, safe text) and
+:mod:`adapters.slack.render` (the messages).
 """
 
 from .destination import (
