@@ -27,10 +27,14 @@ test: install
 fuzz: install
 	VIGIE_FUZZ=1 $(BIN)/python -m pytest -q -m fuzz
 
+# The container files too, offline: hadolint on the Dockerfile, and the compose
+# file against the Compose specification's schema (vendored in check-jsonschema).
 lint: install
 	$(BIN)/ruff check bot adapters tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 bench: install
 	$(BIN)/python bench/bench_matching.py

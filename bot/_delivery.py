@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 
 from ._dbhealth import DatabaseHealth
 from ._destinations import Destinations
+from ._metrics import NO_METRICS, FailureReason, Metrics
 from ._outbox import (
     Hold,
     LanePlan,
@@ -148,7 +149,7 @@ class Deliverer:
         self, store: Store, destinations: Destinations, clock: Callable[[], datetime], *,
         settings: DeliverySettings | None = None, worker: str | None = None,
         rand: Callable[[], float] = random.random, on_pause: PauseHook | None = None,
-        health: DatabaseHealth | None = None,
+        health: DatabaseHealth | None = None, metrics: Metrics = NO_METRICS,
     ) -> None:
         self.store = store
         self.destinations = destinations
@@ -160,6 +161,8 @@ class Deliverer:
         self.on_pause = on_pause
         #: Where a pass that the database stopped is reported (once per trouble).
         self.health = health or DatabaseHealth()
+        #: Where sends, failures and rate limits are counted.
+        self.metrics = metrics
         # One pass at a time per process; lanes are what several processes share.
         self._lock = asyncio.Lock()
         self._stopping = False
@@ -347,10 +350,12 @@ class Deliverer:
                 else:
                     message_id = await destination.send(digest_alert(digest))
         except UnknownDestinationError as e:
+            self.metrics.alert_failed(lane.destination, "unknown_destination")
             await self._give_up(lane, deliveries, e.user_message, tally, pause=True)
             return _PAUSED
         except DeliveryError as e:
             if not e.transient:
+                self.metrics.alert_failed(lane.destination, "permanent")
                 await self._give_up(lane, deliveries, e.message, tally, pause=True)
                 return _PAUSED
             return await self._retry(lane, deliveries, e.message, e.retry_after, s, tally)
@@ -362,17 +367,19 @@ class Deliverer:
             # An adapter's bug must not stop the outbox: retried, and counted.
             log.exception("sending to %s raised", redact_destination(lane.destination))
             return await self._retry(lane, deliveries, f"internal error ({type(e).__name__})",
-                                     None, s, tally)
+                                     None, s, tally, reason="internal")
         await self.store.mark_sent(ids, message_id, self.clock())
+        self.metrics.alert_sent(lane.destination)
         tally.sent += 1
         return None
 
     async def _retry(self, lane: Lane, deliveries: Sequence[Delivery], error: str,
-                     retry_after: float | None, s: DeliverySettings, tally: _Tally
-                     ) -> datetime | None:
+                     retry_after: float | None, s: DeliverySettings, tally: _Tally,
+                     *, reason: FailureReason = "transient") -> datetime | None:
         ids = [d.id for d in deliveries]
         now = self.clock()
         if retry_after is not None:
+            self.metrics.rate_limited(lane.destination)
             # The platform said when: a rate limit never uses up the attempts.
             throttled = max(d.throttled for d in deliveries) + 1
             delay = retry_delay(throttled, retry_after, base=s.retry_min,
@@ -382,6 +389,8 @@ class Deliverer:
             tally.retried += 1
             return now + timedelta(seconds=delay)
         attempts = max(d.attempts for d in deliveries) + 1
+        self.metrics.alert_failed(lane.destination,
+                                  "gave_up" if attempts >= s.max_attempts else reason)
         if attempts >= s.max_attempts:
             await self._give_up(lane, deliveries, f"{error} (gave up after {attempts} attempts)",
                                 tally, pause=False)

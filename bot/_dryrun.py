@@ -124,3 +124,6 @@ class DryRunStore:
 
     async def outbox_summary(self, *, failures: int = 5) -> OutboxSummary:
         return await self.inner.outbox_summary(failures=failures)
+
+    async def outbox_backlog(self) -> tuple[int, datetime | None]:
+        return await self.inner.outbox_backlog()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from ._html import html_to_text
 from ._lang import detect_language, normalize_language_tag
@@ -85,6 +86,17 @@ def build_item(
 
 # -- new or not --------------------------------------------------------------
 
+#: Why a new item does not alert: its canonical URL was seen before
+#: ("duplicate"), its source's first poll only records ("first-poll"), it
+#: was published before ``[poll] max_age`` ("too-old"), or another outlet's
+#: item on the same story alerted lately ("same-story").
+Suppression = Literal["duplicate", "first-poll", "too-old", "same-story"]
+_HELD_BACK: dict[Suppression, str] = {
+    "duplicate": "already seen at the same URL",
+    "first-poll": "first poll of this source records without alerting",
+    "too-old": "published before the age limit",
+}
+
 
 @dataclass(frozen=True)
 class PollDecision:
@@ -94,8 +106,10 @@ class PollDecision:
     new: tuple[Item, ...]
     #: Keys of the new items that may alert (first-poll and age rules applied).
     alertable: frozenset[str]
-    #: Keys of the new items that may not alert, with the reason.
+    #: Keys of the new items that may not alert, with the reason in words.
     held_back: dict[str, str]
+    #: The same keys, with the reason as data.
+    suppressed: dict[str, Suppression] = field(default_factory=dict)
 
 
 def decide(
@@ -123,6 +137,7 @@ def decide(
     new: list[Item] = []
     alertable: set[str] = set()
     held_back: dict[str, str] = {}
+    suppressed: dict[str, Suppression] = {}
     joined: dict[str, StoryVerdict] = {}
     keys_in_batch: set[str] = set()
     urls_in_batch: set[str] = set()
@@ -132,25 +147,30 @@ def decide(
             continue
         keys_in_batch.add(item.key)
         new.append(item)
+        reason: Suppression | None = None
+        same: StoryVerdict | None = None
         if item.url and (item.url in seen_urls or item.url in urls_in_batch):
-            held_back[item.key] = "already seen at the same URL"
+            reason = "duplicate"
         elif not backfill and not initialised and not first_poll_alerts:
-            held_back[item.key] = "first poll of this source records without alerting"
+            reason = "first-poll"
         elif (not backfill and cutoff is not None and item.published is not None
               and item.published < cutoff):
-            held_back[item.key] = "published before the age limit"
+            reason = "too-old"
         elif stories is not None and (same := stories.find(item, now)):
-            held_back[item.key] = explain_story(same)
+            reason = "same-story"
             joined[item.key] = same
         else:
             alertable.add(item.key)
+        if reason is not None:
+            suppressed[item.key] = reason
+            held_back[item.key] = explain_story(same) if same else _HELD_BACK[reason]
         if item.url:
             urls_in_batch.add(item.url)
     if stories is not None:
         for item in new:
             if item.key in alertable or item.key in joined:
                 stories.add(item, now, joins=joined.get(item.key))
-    return PollDecision(tuple(new), frozenset(alertable), held_back)
+    return PollDecision(tuple(new), frozenset(alertable), held_back, suppressed)
 
 
 # -- rules and alerts --------------------------------------------------------

@@ -12,14 +12,16 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ._fetch import Fetcher, backoff_delay
 from ._matching import Matcher
+from ._metrics import NO_METRICS, Metrics, PollOutcome
 from ._parser import parse_feed
-from ._pipeline import ItemMatch, build_item, decide, match_item
+from ._pipeline import ItemMatch, Suppression, build_item, decide, match_item
 from ._stories import StoryIndex
 from ._types import NewItem, Store
 from .config import Config, SourceConfig
@@ -63,6 +65,16 @@ class PollResult:
     error: SourceError | None = None
     #: Entries of the feed that could not be made into items (skipped, logged).
     skipped: int = 0
+    #: Why matched items did not alert, by item key (``alerted`` has the others).
+    suppressed: Mapping[str, Suppression] = dataclasses.field(default_factory=dict)
+    #: Whether this was the source's first poll (not a backfill), which only
+    #: records its items unless ``[poll] first_poll_alerts``.
+    first_poll: bool = False
+
+    @property
+    def outcome(self) -> PollOutcome:
+        """``ok``, ``not_modified`` or ``error``."""
+        return "error" if self.error else "not_modified" if self.not_modified else "ok"
 
 
 class Poller:
@@ -76,12 +88,14 @@ class Poller:
         matcher: Matcher,
         *,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self.config = config
         self.store = store
         self.fetcher = fetcher
         self.matcher = matcher
         self.clock = clock
+        self.metrics = metrics
         # "Seen?" then "store" must not interleave between sources, or the
         # same URL from two outlets polled at once would alert twice.
         self._decide_lock = asyncio.Lock()
@@ -89,6 +103,9 @@ class Poller:
         # Polls waiting on the network, which stop() may cancel (nothing written yet).
         self._fetching: set[asyncio.Task[object]] = set()
         self._stopping = False
+        # URLs a dry run would have stored: a later source's copy of the same
+        # article is a duplicate in a dry run too.
+        self._dry_run_urls: set[str] = set()
         #: Stories alerted recently, to alert one story from several outlets once.
         self.stories = StoryIndex()
         #: Polls that failed on an unexpected exception (a bug, not a bad feed):
@@ -141,7 +158,9 @@ class Poller:
             return PollResult(source.name, error=SourceError("a poll is already running"))
         self._polling.add(source.name)
         try:
-            return await self._poll(source, backfill=backfill, dry_run=dry_run)
+            result = await self._poll(source, backfill=backfill, dry_run=dry_run)
+            self.metrics.polled(result.outcome)
+            return result
         except StorageError:
             raise  # the database, not the source: every source would fail alike
         except Exception as e:  # the source boundary: one source's trouble stays its own
@@ -152,6 +171,7 @@ class Poller:
                                 "the error was logged")
             if not dry_run:
                 await self._record_failure(source, error)
+            self.metrics.polled("error")
             return PollResult(source.name, error=error)
         finally:
             self._polling.discard(source.name)
@@ -196,10 +216,13 @@ class Poller:
                 log.warning("source %s: skipped an entry that could not be read (%s)",
                             source.name, type(e).__name__, exc_info=log.isEnabledFor(
                                 logging.DEBUG))
+        initialised = state.initialised
         async with self._decide_lock:
             seen_keys, seen_urls = await self.store.seen(
                 source.name, [i.key for i in items], [i.url for i in items if i.url]
             )
+            if dry_run:
+                seen_urls |= {i.url for i in items if i.url in self._dry_run_urls}
             decision = decide(
                 items, seen_keys=seen_keys, seen_urls=seen_urls,
                 initialised=state.initialised, first_poll_alerts=self.config.poll.first_poll_alerts,
@@ -228,22 +251,29 @@ class Poller:
             )
             if dry_run:
                 inserted = {item.key for item in decision.new}
+                self._dry_run_urls.update(item.url for item in decision.new if item.url)
             else:
                 # Another process polling the same database may have stored some
                 # of these since `seen`: they are its news, not ours.
                 inserted = set(await self.store.save_poll(state, new_items))
                 matches = [m for m in matches if m.item.key in inserted]
         alerted = frozenset(m.item.key for m in matches if m.item.key in decision.alertable)
+        if not dry_run:
+            self.metrics.items_stored(len(inserted), (
+                topic for n in new_items if n.item.key in inserted for topic in n.topics))
         log.info("source %s: %d items, %d new, %d matched, %d to alert",
                  source.name, len(items), len(inserted), len(matches), len(alerted))
+        suppressed = {m.item.key: decision.suppressed[m.item.key] for m in matches
+                      if m.item.key in decision.suppressed}
         return PollResult(source.name, tuple(matches), alerted, len(inserted),
-                          skipped=skipped)
+                          skipped=skipped, suppressed=suppressed,
+                          first_poll=not initialised and not backfill)
 
     async def _fetch_and_parse(
         self, state: SourceState, *, conditional: bool
     ) -> tuple[FetchResult, ParsedFeed | None]:
         """Fetch the source (following autodiscovery once); None feed on 304."""
-        result = await self.fetcher.fetch(
+        result = await self._timed_fetch(
             state.url,
             etag=state.etag if conditional else None,
             last_modified=state.last_modified if conditional else None,
@@ -259,11 +289,19 @@ class Poller:
             # A site URL: follow the first feed it advertises and keep that URL.
             feed_url = e.feed_links[0]
             log.info("autodiscovered %s from %s", feed_url, result.url)
-            found = await self.fetcher.fetch(feed_url)
+            found = await self._timed_fetch(feed_url)
             if found.body is None:
                 raise
             feed = parse_feed(found.body, url=found.url, content_type=found.content_type)
             return dataclasses.replace(found, permanent_url=found.url), feed
+
+    async def _timed_fetch(self, url: str, *, etag: str | None = None,
+                           last_modified: str | None = None) -> FetchResult:
+        started = time.monotonic()
+        try:
+            return await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
+        finally:
+            self.metrics.fetched(time.monotonic() - started)
 
     def _failed(
         self, state: SourceState, source: SourceConfig, error: SourceError, now: datetime

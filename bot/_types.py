@@ -365,3 +365,7 @@ class Store(Protocol):
     async def outbox_summary(self, *, failures: int = 5) -> OutboxSummary:
         """Counts of waiting, retrying, held, sent and failed deliveries, the
         most recent failures and the paused subscriptions."""
+
+    async def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """Pending deliveries (held ones included), and when the oldest
+        pending one not held was queued (None: none)."""

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,10 +20,13 @@ from typing import TYPE_CHECKING
 
 from ._dbhealth import DatabaseHealth
 from ._delivery import Deliverer, DeliverySettings, DeliveryStats
-from ._destinations import Destinations
+from ._destinations import Destinations, installed_schemes
 from ._effective import merge
 from ._fetch import Fetcher, FetchSettings
+from ._health import LoopMonitor, OpsServer, database_check, loop_check, scheduler_check
+from ._logs import register_config_secrets
 from ._matching import Matcher
+from ._metrics import NO_METRICS, Metrics, PrometheusMetrics
 from ._outbox import release_times
 from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
@@ -31,7 +35,7 @@ from ._storage import ChatStore, SQLStore, make_store
 from ._types import Store
 from .commands import AdminPolicy, CommandContext, CommandLayer
 from .config import Config, SourceConfig
-from .exceptions import NotAFeedError, RuleError, StorageError
+from .exceptions import ConfigError, NotAFeedError, RuleError, StorageError
 from .plugins import DestinationAdapter
 from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
 
@@ -68,6 +72,7 @@ class Vigie:
         *,
         chat: ChatStore | None = None,
         clock: Callable[[], datetime] = utcnow,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         #: The configuration file as loaded.
         self.file_config = config
@@ -78,12 +83,18 @@ class Vigie:
         self.fetcher = fetcher
         self.destinations = destinations
         self.clock = clock
+        #: What the poller, the deliverer and the command layer count
+        #: (served on ``/metrics`` when ``[metrics] port`` is set).
+        self.metrics = metrics
         self._chat_version: int | None = None
         self.matcher = compile_matcher(config)
-        self.poller = Poller(config, store, fetcher, self.matcher, clock=clock)
+        self.poller = Poller(config, store, fetcher, self.matcher, clock=clock, metrics=metrics)
         #: Failures of the database, reported once per trouble under ``run``.
         self.db_health = DatabaseHealth()
-        self.deliverer = Deliverer(store, destinations, clock, health=self.db_health)
+        self.deliverer = Deliverer(store, destinations, clock, health=self.db_health,
+                                   metrics=metrics)
+        #: When a scheduled job last started (monotonic seconds), for ``/healthz``.
+        self.last_tick = time.monotonic()
         # Scheduler jobs in flight, awaited on shutdown.
         self._jobs: set[asyncio.Task[object]] = set()
         self._stopping = False
@@ -178,6 +189,8 @@ class Vigie:
             self.db_health.failed(operation, e)
             return None
         self.db_health.worked(operation)  # its outcome was written
+        if result.first_poll and result.error is None and not self.config.poll.first_poll_alerts:
+            log.info("%s", first_poll_note(result))
         if result.alerted:
             await self.deliver()
         return result
@@ -206,6 +219,8 @@ class Vigie:
         scheduler.add_job(self._tracked, IntervalTrigger(seconds=REFRESH_INTERVAL),
                           args=[functools.partial(self._refresh_schedule, scheduler)],
                           id="refresh", max_instances=1, coalesce=True)
+        self.last_tick = time.monotonic()
+        ops = await self._serve_ops(scheduler)
         scheduler.start()
         log.info("watching %d sources for %d topics and %d subscriptions",
                  len(self.config.sources), len(self.config.topics),
@@ -213,6 +228,8 @@ class Vigie:
         try:
             await stop.wait()
         finally:
+            if ops is not None:
+                await ops.close()
             # No new jobs; polls waiting on the network are cancelled (they
             # have written nothing), the others finish (shutdown would cancel
             # them mid-write), then the scheduler stops.
@@ -261,7 +278,44 @@ class Vigie:
                 args=[tick], id=job_id, max_instances=2, coalesce=True, misfire_grace_time=300,
             )
 
+    async def _serve_ops(self, scheduler: AsyncIOScheduler) -> _Ops | None:
+        """Serve ``/healthz`` and ``/metrics`` if ``[metrics] port`` is set.
+
+        Raises :class:`ConfigError` when the address cannot be listened on."""
+        settings = self.config.metrics
+        if settings.port is None or not isinstance(self.metrics, PrometheusMetrics):
+            return None
+        monitor = LoopMonitor()
+        server = OpsServer(settings.address, settings.port, {
+            "event_loop": loop_check(monitor),
+            "scheduler": scheduler_check(lambda: bool(scheduler.running),
+                                         lambda: self.last_tick, REFRESH_INTERVAL),
+            "database": database_check(self.store),
+        }, self.metrics, before_scrape=self.update_gauges)
+        try:
+            await server.start()
+        except OSError as e:
+            raise ConfigError(self.config.path, [("metrics", (
+                f"cannot listen on {server.url}: {e.strerror or e}"))]) from None
+        monitor.start()
+        log.info("serving /healthz and /metrics on %s", server.url)
+        return _Ops(server, monitor)
+
+    async def update_gauges(self) -> None:
+        """Set the gauges read from the database: the outbox's backlog and
+        the failing sources. Raises StorageError."""
+        if not isinstance(self.metrics, PrometheusMetrics):
+            return
+        pending, oldest = await self.store.outbox_backlog()
+        age = (self.clock() - oldest).total_seconds() if oldest is not None else 0.0
+        self.metrics.set_outbox(pending, age)
+        watched = {s.name for s in self.config.sources if s.enabled}
+        self.metrics.set_sources_failing(sum(
+            1 for s in await self.store.list_sources() if s.name in watched and (
+                s.consecutive_failures > 0 or s.disabled_reason is not None)))
+
     async def _refresh_schedule(self, scheduler: AsyncIOScheduler) -> None:
+        self.last_tick = time.monotonic()
         if await self.refresh():
             self._schedule(scheduler)
 
@@ -343,6 +397,27 @@ class Vigie:
         return [(s, states.get(s.name)) for s in self.config.sources]
 
 
+@dataclass
+class _Ops:
+    """The ``[metrics]`` server of a running Vigie and its loop monitor."""
+
+    server: OpsServer
+    monitor: LoopMonitor
+
+    async def close(self) -> None:
+        await self.monitor.stop()
+        await self.server.close()
+
+
+def first_poll_note(result: PollResult) -> str:
+    """What a source's first poll did, for someone watching a first run
+    wonder why nothing alerts."""
+    matched = len(result.matches)
+    return (f"{result.source}: {result.new_items} items recorded, "
+            f"{matched or 'none'} would have matched (a first poll alerts nothing: "
+            "`recent` in `vigie chat` shows them; new items alert from the next poll on)")
+
+
 def _spread(interval: float) -> timedelta:
     return timedelta(seconds=random.uniform(0, min(interval, 30.0) / 3))
 
@@ -367,11 +442,17 @@ def make_vigie(
         per_host_limit=f.per_host_limit, allow_private=f.allow_private_addresses,
     ))
     the_store: Store = store if store is not None else make_store(config.storage.url)
+    register_config_secrets(config)
+    metrics: Metrics = NO_METRICS
+    if config.metrics.port is not None:
+        metrics = PrometheusMetrics(destination_kinds=installed_schemes(),
+                                    topics=[t.id for t in config.topics])
     # Chat edits live beside the store's tables (a dry run reads them through).
     base = getattr(the_store, "inner", the_store)
     return Vigie(
         config, the_store, fetcher, Destinations(config, adapters=adapters),
         chat=ChatStore(base) if isinstance(base, SQLStore) else None, clock=clock,
+        metrics=metrics,
     )
 
 
@@ -382,7 +463,7 @@ def make_command_layer(vigie: Vigie) -> CommandLayer:
         engine=vigie, file=file, chat=vigie.chat, items=vigie.store, outbox=vigie.store,
         admins=AdminPolicy.from_tables(file.adapters), clock=vigie.clock,
         allow_private_addresses=file.fetch.allow_private_addresses,
-    ))
+    ), metrics=vigie.metrics)
 
 
 def compile_matcher(config: Config) -> Matcher:

@@ -1,4 +1,4 @@
-"""The ``vigie`` command line: run, check, poll, explain, status."""
+"""The ``vigie`` command line: run, check, poll, explain, status, healthcheck."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ from ._destinations import (
     section_validators,
 )
 from ._dryrun import DryRunStore
+from ._logs import configure_logging
 from ._pipeline import ItemMatch
+from ._poller import PollResult
 from ._storage import make_store
-from .app import Explained, Vigie, make_command_layer, make_vigie
+from .app import Explained, Vigie, first_poll_note, make_command_layer, make_vigie
 from .config import CONFIG_ENV, Config, idle_problems, load_config
 from .exceptions import ConfigError, SourceError, UnknownDestinationError, VigieError
 from .plugins import CHAT_GROUP, ChatRunner, ReplyRenderer, strip_control
@@ -41,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="vigie", description="Vigie: news alerts for Discord, Slack and the console.")
     p.add_argument("--log-level", default=None,
                    choices=["debug", "info", "warning", "error"], help="logging verbosity")
+    p.add_argument("--log-format", default="text", choices=["text", "json"],
+                   help="log lines as text or as JSON objects, one per line")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def cmd(name: str, help: str) -> argparse.ArgumentParser:
@@ -70,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--as", dest="user", default=None, help="your user name (default: $USER)")
     c.add_argument("--admin", action="store_true", help="act as a workspace admin")
     c.add_argument("--channel", default="console", help="the channel you type in")
+    cmd("healthcheck", "ask the running bot's /healthz ([metrics] port); exit 0 if healthy "
+                       "(a container's HEALTHCHECK)")
     c = cmd("config", "work with the configuration")
     c.add_argument("action", choices=["export"],
                    help="export: print the effective topics, sources and subscriptions "
@@ -80,8 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = args.log_level or ("info" if args.command == "run" else "warning")
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level, args.log_format)
     # The scheduler and the migrations are chatty at info level.
     for chatty in ("apscheduler", "alembic"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.root.level))
@@ -140,6 +145,8 @@ async def _dispatch(args: argparse.Namespace, config: Config) -> int:
     if args.command == "chat":
         async with make_vigie(config) as vigie:
             return await _chat(args, vigie)
+    if args.command == "healthcheck":
+        return _healthcheck(config)
     if args.command == "config":
         from ._toml import export_config
 
@@ -203,9 +210,11 @@ async def _poll(args: argparse.Namespace, config: Config) -> int:
             if result.error is not None:
                 print(f"vigie: source {result.source}: {result.error.user_message}",
                       file=sys.stderr)
+            elif result.first_poll and not config.poll.first_poll_alerts:
+                print(f"vigie: {first_poll_note(result)}", file=sys.stderr)
             for m in result.matches:
                 if args.format == "json":
-                    print(json.dumps(match_json(m), ensure_ascii=False), flush=True)
+                    print(json.dumps(match_json(m, result), ensure_ascii=False), flush=True)
                 elif args.dry_run:
                     _print_match(m, sys.stdout)
         if not args.dry_run:
@@ -220,8 +229,8 @@ async def _poll(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
-def match_json(m: ItemMatch) -> dict[str, Any]:
-    """One matched item as the ``poll --format json`` contract says."""
+def match_json(m: ItemMatch, result: PollResult) -> dict[str, Any]:
+    """One matched item of ``result`` as the ``poll --format json`` contract says."""
     item = m.item
     published = None
     if item.published is not None:
@@ -236,6 +245,8 @@ def match_json(m: ItemMatch) -> dict[str, Any]:
         "matched": list(m.matched_terms),
         "subscriptions": list(m.subscriptions),
         "summary": item.lead,
+        "alerted": item.key in result.alerted,
+        "suppressed": result.suppressed.get(item.key),
     }
 
 
@@ -349,6 +360,18 @@ async def _chat(args: argparse.Namespace, vigie: Vigie) -> int:
 
 
 # -- health ------------------------------------------------------------------
+
+
+def _healthcheck(config: Config) -> int:
+    from ._health import probe
+
+    if config.metrics.port is None:
+        print(f"vigie: {config.path}: no [metrics] port: there is no /healthz to ask",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    ok, said = probe(config.metrics.address, config.metrics.port)
+    print(said, file=sys.stdout if ok else sys.stderr)
+    return EXIT_OK if ok else EXIT_FAILURE
 
 
 async def _check_sources(vigie: Vigie) -> int:

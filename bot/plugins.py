@@ -14,9 +14,10 @@ them in, and the core never imports an adapter:
 
 Also here, written once for every adapter: the URL guard
 (:func:`check_url`, :class:`GuardedResolver`), ``Retry-After`` parsing,
-how many alerts a digest lists, and the removal of control characters from
-feed text. Idempotency keys are properties of :class:`bot.types.Alert` and
-:class:`bot.types.AlertDigest`.
+how many alerts a digest lists, the removal of control characters from
+feed text, and the process's log redactor (:data:`REDACTOR`), which
+adapters teach their secrets and secret-bearing patterns. Idempotency keys
+are properties of :class:`bot.types.Alert` and :class:`bot.types.AlertDigest`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from ._logs import REDACTOR, SecretRedactor
 from .chat import CommandHandler
 from .config import Config, DestinationCheck, SectionValidator
 from .netguard import GuardedResolver, check_url, redact_url
@@ -41,6 +43,7 @@ __all__ = [
     "LISTED_IN_DIGEST",
     "LISTED_IN_ROLLUP",
     "MAX_RETRY_AFTER",
+    "REDACTOR",
     "AdapterFactory",
     "ChatConfigured",
     "ChatRunner",
@@ -50,6 +53,7 @@ __all__ = [
     "DigestDestination",
     "GuardedResolver",
     "ReplyRenderer",
+    "SecretRedactor",
     "SectionValidator",
     "check_url",
     "parse_retry_after",

@@ -95,3 +95,20 @@ async def test_chat_session_end_to_end(tmp_path: Path, store_url: str) -> None:
         assert code == 0, err
         assert 'keywords = ["ordinateur quantique", "qubit"]' in out
         assert 'name = "chat-2"\ntopics = ["quantum"]\ndestination = "console"' in out
+
+
+async def test_the_example_config_lets_chat_admins_edit_its_topics(tmp_path: Path) -> None:
+    """The README's chat walkthrough on config.example.toml: its topics are editable."""
+    from conftest import ROOT
+
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    assert 'url = "sqlite:///vigie.db"' in example
+    config = tmp_path / "example.toml"
+    config.write_text(example.replace('url = "sqlite:///vigie.db"',
+                                      f'url = "sqlite:///{tmp_path / "vigie.db"}"'),
+                      encoding="utf-8")
+    code, out, err = await vigie("chat", "--admin", "--config", str(config),
+                                 stdin='keywords add gpu "RTX 5090"\ntopics\n')
+    assert code == 0, err
+    assert "✘" not in out, out
+    assert "RTX 5090" in out.split("Topics", 1)[1]

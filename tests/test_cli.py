@@ -106,7 +106,12 @@ async def test_founding_article_dry_run_json(tmp_path: Path, feeds: FeedServer) 
     by_title = {row["title"]: row for row in lines}
     fr = by_title["Elon Musk a acheté 100 000 GPU pour l’IA générative de Twitter"]
     assert set(fr) == {"source", "title", "url", "published", "language", "topics", "matched",
-                       "subscriptions", "summary"}
+                       "subscriptions", "summary", "alerted", "suppressed"}
+    # A first poll records without alerting, and each line says why (the
+    # second copy of an article is a duplicate before anything else).
+    assert not any(row["alerted"] for row in lines)
+    assert sorted(row["suppressed"] for row in lines) == ["duplicate", "first-poll",
+                                                          "first-poll"]
     assert fr["source"] == "numerama"
     assert fr["url"] == "https://www.numerama.com/tech/musk-gpu-twitter.html"
     assert fr["language"] == "fr"
@@ -174,6 +179,42 @@ async def test_backfill_alerts_everything_once_across_sources(
     assert ("Elon *Musk* a acheté 100 000 *GPU*" in out) != (
         "*Musk*'s Twitter buys 100,000 *GPUs* for *generative AI*" in out)
     assert "rat musqué" not in out
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "recorded"])
+async def test_json_lines_say_which_copy_alerted_and_why_the_others_did_not(
+    tmp_path: Path, feeds: FeedServer, dry_run: bool
+) -> None:
+    config = make_config(tmp_path, feeds)
+    code, out, err = await vigie("poll", "--once", "--backfill", "--format", "json",
+                                 *(["--dry-run"] if dry_run else []), "--config", str(config))
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    for row in rows:
+        assert row["alerted"] is (row["suppressed"] is None), row
+        assert row["suppressed"] in (None, "duplicate", "same-story"), row
+    # Two sources carry the same canonical URL: one line alerted, the other
+    # is the duplicate (whichever source was polled first wins).
+    same_url = [r for r in rows if r["url"] == "https://www.numerama.com/tech/musk-gpu-twitter.html"]
+    assert sorted(r["suppressed"] or "alerted" for r in same_url) == ["alerted", "duplicate"]
+    # The French and English articles tell one story: one alert between them.
+    story = [r for r in rows if r["title"].startswith(("Elon Musk a acheté", "Musk's Twitter"))]
+    assert len(story) == 2 and sum(r["alerted"] for r in story) == 1
+    assert sum(r["alerted"] for r in rows) == 1
+    if not dry_run:
+        # Exactly what went out: one alert, on the console (standard error in JSON mode).
+        assert err.count("▶") == 1
+
+
+async def test_first_poll_says_what_it_recorded(tmp_path: Path, feeds: FeedServer) -> None:
+    config = make_config(tmp_path, feeds)
+    code, out, err = await vigie("poll", "--once", "--config", str(config))
+    assert code == 0 and out == "", err
+    assert ("numerama: 2 items recorded, 1 would have matched (a first poll alerts nothing: "
+            "`recent` in `vigie chat` shows them") in err
+    assert "technews: 2 items recorded, 2 would have matched" in err
+    code, out, err = await vigie("poll", "--once", "--config", str(config))
+    assert code == 0 and "items recorded" not in err  # said on the first poll only
 
 
 async def test_vigie_config_env_replaces_flag(tmp_path: Path, feeds: FeedServer) -> None:

@@ -29,6 +29,9 @@ def test_example_config_is_valid() -> None:
     assert len(config.sources) >= 4
     assert {s.language for s in config.sources} >= {"fr", "en"}
     assert config.subscriptions[0].destination == "console"
+    # Chat admins may edit the founding topics, as the README's chat walkthrough invites.
+    assert all(t.editable for t in config.topics)
+    assert config.metrics.port is None  # documented, commented out: no port opened
 
 
 def test_minimal_config_gets_defaults() -> None:
@@ -152,6 +155,29 @@ def test_duration_ranges_are_said_in_the_error() -> None:
         parse_size("2GiB", at_least=1024, at_most=1024**3)
     with pytest.raises(ValueError):
         parse_size("9" * 400)
+
+
+def test_metrics_table_is_off_by_default_and_checked() -> None:
+    assert validate(MINIMAL, env={}).metrics.port is None
+    config = validate({**MINIMAL, "metrics": {"port": 9108, "address": "::"}}, env={})
+    assert (config.metrics.port, config.metrics.address) == (9108, "::")
+    assert validate({**MINIMAL, "metrics": {"port": 0}}, env={}).metrics.address == "127.0.0.1"
+    assert problems({**MINIMAL, "metrics": {"port": 65536, "address": "exa mple",
+                                            "path": "/m"}}, env={}) == [
+        ("metrics.port", "must be at least 0 and at most 65535"),
+        ("metrics.address", 'must be an IP address ("127.0.0.1", "0.0.0.0", "::") or a '
+                            "host name"),
+        ("metrics.path", "unknown key"),
+    ]
+    assert problems({**MINIMAL, "metrics": {"port": "9108"}}, env={}) == [
+        ("metrics.port", "expected an integer, got a string")]
+
+
+def test_environment_values_are_known_secrets() -> None:
+    config = validate({**MINIMAL, "storage": {"url": "sqlite:///${DB_DIR}/v.db"},
+                       "fetch": {"user_agent": "Vigie ${SHORT}"}},
+                      env={"DB_DIR": "/var/lib/vigie-secret", "SHORT": "ok"})
+    assert config.secrets == frozenset({"/var/lib/vigie-secret"})  # "ok" is too short
 
 
 def test_odd_keys_are_quoted_on_one_line() -> None:

@@ -75,6 +75,7 @@ def test_decide_new_items_and_dedup() -> None:
     assert d.alertable == {"k1", "k6"}
     for key in ("k3", "k4", "k5"):  # same URL as a stored item or an earlier one in the batch
         assert d.held_back[key] == "already seen at the same URL"
+    assert d.suppressed == {"k3": "duplicate", "k4": "duplicate", "k5": "duplicate"}
 
 
 def test_first_poll_records_without_alerting_unless_configured_or_backfill() -> None:
@@ -82,6 +83,7 @@ def test_first_poll_records_without_alerting_unless_configured_or_backfill() -> 
     first = decide(items, seen_keys=set(), seen_urls=set(), initialised=False,
                    first_poll_alerts=False, max_age=None, now=NOW)
     assert len(first.new) == 2 and not first.alertable
+    assert first.suppressed == {"k1": "first-poll", "k2": "first-poll"}
     assert decide(items, seen_keys=set(), seen_urls=set(), initialised=False,
                   first_poll_alerts=True, max_age=None, now=NOW).alertable == {"k1", "k2"}
     assert decide(items, seen_keys=set(), seen_urls=set(), initialised=False,
@@ -97,6 +99,7 @@ def test_age_limit() -> None:
                first_poll_alerts=False, max_age=7 * 86400, now=NOW)
     assert d.alertable == {"fresh", "undated"}
     assert "age limit" in d.held_back["old"]
+    assert d.suppressed == {"old": "too-old"}
     assert decide([old], seen_keys=set(), seen_urls=set(), initialised=True,
                   first_poll_alerts=False, max_age=7 * 86400, now=NOW,
                   backfill=True).alertable == {"old"}

@@ -102,6 +102,7 @@ def test_decide_holds_back_the_repeat_with_its_reason_and_remembers_the_first() 
                     seen_keys=set(), seen_urls=set(), initialised=True, first_poll_alerts=False,
                     max_age=None, now=NOW, stories=index)
     assert second.alertable == {"y2"}
+    assert second.suppressed == {"y1": "same-story"}
     reason = second.held_back["y1"]
     assert reason.startswith(f"same story as “{WIRE}” from reuters: same entities ")
     assert "100000 GPU" in reason and "title overlap 1.00" in reason

@@ -36,6 +36,7 @@ import discord.http
 
 from bot.config import Config
 from bot.exceptions import DeliveryError, InvalidValueError, UnknownDestinationError
+from bot.plugins import REDACTOR
 from bot.types import Alert, AlertDigest
 
 from .markup import NONCE_LIMIT, role_id
@@ -62,40 +63,12 @@ _SECRET_PATH_RE = re.compile(r"/(webhooks|interactions)/(\d+)/[^/?#\s'\"]+")
 _SECRET_FIELD_RE = re.compile(r"""(['"]token['"]\s*:\s*)(['"])[^'"]*\2""")
 
 
-class RedactingFilter(logging.Filter):
-    """Removes tokens from discord.py's log records.
-
-    discord.py logs request URLs and gateway events at DEBUG level; webhook
-    and interaction URLs carry their token in the path, and interaction
-    events in a ``token`` field. The bot token is redacted too, should any
-    line ever contain it.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def redact(self, text: str) -> str:
-        text = _SECRET_PATH_RE.sub(r"/\1/\2/<redacted>", text)
-        text = _SECRET_FIELD_RE.sub(r"\1\2<redacted>\2", text)
-        for secret in self.secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is not ours to fix
-            return True
-        redacted = self.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        return True
-
-
-REDACTOR = RedactingFilter()
+# discord.py logs request URLs and gateway events at DEBUG level; webhook and
+# interaction URLs carry their token in the path, and interaction events in a
+# ``token`` field. The core's redactor (bot.plugins.REDACTOR) learns these
+# patterns and the bot token, and is set on discord.py's loggers as a filter.
+REDACTOR.add_pattern(_SECRET_PATH_RE, r"/\1/\2/<redacted>")
+REDACTOR.add_pattern(_SECRET_FIELD_RE, r"\1\2<redacted>\2")
 #: discord.py's module loggers (filters do not apply to records propagated from children).
 _DISCORD_LOGGERS = ("discord.http", "discord.webhook.async_", "discord.client", "discord.gateway",
                     "discord.state", "discord.app_commands.tree", "discord.interactions",
@@ -104,7 +77,7 @@ _DISCORD_LOGGERS = ("discord.http", "discord.webhook.async_", "discord.client", 
 
 def install_redaction(*secrets: str | None) -> None:
     """Redact ``secrets`` and URL tokens from discord.py's logs (idempotent)."""
-    REDACTOR.secrets.update(s for s in secrets if s)
+    REDACTOR.add_secrets(*secrets)
     for name in _DISCORD_LOGGERS:
         logger = logging.getLogger(name)
         if REDACTOR not in logger.filters:
@@ -358,7 +331,7 @@ class DiscordWebhookDestination:
         self.webhook_id, token, self.thread_id = parse_webhook_url(url, adapter.settings.api_base)
         self._token = token
         self.label = f"discord-webhook:{redact_webhook_url(url)}"
-        REDACTOR.secrets.add(token)
+        REDACTOR.add_secrets(token)
 
     def __repr__(self) -> str:
         return f"DiscordWebhookDestination({self.label!r})"

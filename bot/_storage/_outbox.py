@@ -361,6 +361,19 @@ class OutboxMixin(StoreBase):
             paused=await self.paused_subscriptions(),
         )
 
+    async def outbox_backlog(self) -> tuple[int, datetime | None]:
+        """How many deliveries are pending (held ones included), and when the
+        oldest pending one that is not held (for a digest, quiet hours or a
+        roll-up) was queued; None when there is none."""
+        d = deliveries
+        async with self._read("cannot read the outbox") as conn:
+            pending = (await conn.execute(
+                sa.select(sa.func.count()).where(d.c.status == "pending"))).scalar_one()
+            oldest = (await conn.execute(
+                sa.select(sa.func.min(d.c.created_at))
+                .where(d.c.status == "pending", d.c.hold.is_(None)))).scalar_one()
+        return int(pending), oldest
+
 
 async def queue_alerts(
     store: StoreBase, conn: AsyncConnection, alerts: Sequence[tuple[int, Alert]], now: datetime

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Mapping, Sequence
 
 from .._effective import visible_id
+from .._metrics import NO_METRICS, CommandOutcome, Metrics
 from ..chat import Caller, CompletionKind
 from ..exceptions import CommandError, PermissionDeniedError, StorageError, VigieError
 from ..replies import Reply
@@ -32,11 +33,14 @@ MAX_COMPLETIONS = 25
 class CommandLayer:
     """Runs commands for callers; implements :class:`bot.chat.CommandHandler`."""
 
-    def __init__(self, context: CommandContext, *, commands: CommandTable = COMMANDS) -> None:
+    def __init__(self, context: CommandContext, *, commands: CommandTable = COMMANDS,
+                 metrics: Metrics = NO_METRICS) -> None:
         #: What commands may use.
         self.context = context
         #: The declared commands.
         self.commands = commands
+        #: Where answered commands are counted.
+        self.metrics = metrics
 
     # -- entry points --
 
@@ -44,13 +48,16 @@ class CommandLayer:
         """Run one command line (an empty one is the help). Never raises for bad
         input, refusals or storage trouble: those come back as an error reply
         safe to show."""
-        return await self._answer(caller, self._run_line(caller, text))
+        named = _Named()
+        return await self._answer(caller, self._run_line(caller, text, named), named)
 
     async def run(self, caller: Caller, path: Sequence[str],
                   arguments: Mapping[str, object]) -> Reply:
         """Run the command at ``path`` with typed ``arguments`` (None: not given),
         checked as a text line's would be. Never raises, as :meth:`handle`."""
-        return await self._answer(caller, self._run_typed(caller, path, arguments))
+        named = _Named()
+        return await self._answer(caller, self._run_typed(caller, path, arguments, named),
+                                  named)
 
     async def complete(self, caller: Caller, kind: CompletionKind, prefix: str) -> list[str]:
         """Up to 25 completions of ``prefix`` that ``caller`` may see."""
@@ -72,20 +79,23 @@ class CommandLayer:
 
     # -- running --
 
-    async def _run_line(self, caller: Caller, text: str) -> Reply:
+    async def _run_line(self, caller: Caller, text: str, named: _Named) -> Reply:
         tokens = split_line(text)
         if not tokens:
+            named.command = "help"
             return help_reply(self.commands, None)
         command, rest = resolve(self.commands, tokens)
+        named.command = command.name
         self._check_admin(caller, command)
         return await self._invoke(caller, command, parse_arguments(command, rest))
 
     async def _run_typed(self, caller: Caller, path: Sequence[str],
-                         arguments: Mapping[str, object]) -> Reply:
+                         arguments: Mapping[str, object], named: _Named) -> Reply:
         command = self.commands.get(path)
         if command is None:
             raise CommandError(f"unknown command {show(' '.join(map(str, path)), 40)!r}",
                                hint="type `help` for the list")
+        named.command = command.name
         self._check_admin(caller, command)
         return await self._invoke(caller, command, check_arguments(command, arguments))
 
@@ -102,19 +112,32 @@ class CommandLayer:
         reply = await command.handler(Call(self.context, caller), **arguments)
         return dataclasses.replace(reply, ephemeral=True) if command.admin else reply
 
-    async def _answer(self, caller: Caller, work: Awaitable[Reply]) -> Reply:
+    async def _answer(self, caller: Caller, work: Awaitable[Reply], named: _Named) -> Reply:
         """The reply of ``work``, or the error reply its refusal or failure calls for."""
+        outcome: CommandOutcome = "error"
         try:
-            return await work
+            reply = await work
+            outcome = "error" if reply.is_error else "ok"
+            return reply
         except PermissionDeniedError as e:
+            outcome = "denied"
             log.info("refused %s to %s on %s", e.command, caller.user, tenant_of(caller))
             return Reply.error(e.user_message)
         except StorageError as e:
+            outcome = "unavailable"
             log.error("storage error during a command: %s", e.user_message)
             return Reply.error("Vigie cannot reach its database right now; nothing was "
                                "changed. Try again in a minute.")
         except VigieError as e:  # CommandError and the rest of the tree: safe to show
             return Reply.error(e.user_message)
+        finally:
+            self.metrics.chat_command(caller.platform, named.command, outcome)
+
+
+class _Named:
+    """The command a call resolved to, for the metrics (``unknown`` until it does)."""
+
+    command = "unknown"
 
 
 __all__ = ["CommandLayer"]

@@ -17,10 +17,15 @@ from ._tables import (
     validate_console,
     validate_delivery,
     validate_fetch,
+    validate_metrics,
     validate_poll,
     validate_storage,
 )
-from ._values import expand_env
+from ._values import env_references, expand_env
+
+#: A value from ``${VAR}`` shorter than this is not treated as a secret: it
+#: would blank every occurrence of a common word or number in the logs.
+MIN_SECRET_CHARS = 6
 
 #: Deepest nesting of tables and lists a configuration may have; the deepest
 #: legitimate one (``[discord] colors``, a subscription's topics) is 3.
@@ -58,8 +63,9 @@ def validate(
     """
     problems = Problems()
     env = os.environ if env is None else env
+    secrets: set[str] = set()
     try:
-        data = _prepare(data, env, "", 0, problems)
+        data = _prepare(data, env, "", 0, problems, secrets)
     except _TooDeep as e:
         raise ConfigError(path, [(e.key, f"is nested too deeply (at most {MAX_NESTING} levels "
                                          "of tables and lists)")]) from None
@@ -73,6 +79,7 @@ def validate(
     subscriptions = validate_subscriptions(root, {t.id for t in topics}, destination_schemes)
     console = validate_console(root.table("console"))
     delivery = validate_delivery(root.table("delivery"))
+    metrics = validate_metrics(root.table("metrics"))
 
     adapters: dict[str, Mapping[str, Any]] = {}
     for name, check in (section_validators or {}).items():
@@ -89,7 +96,8 @@ def validate(
     config = Config(
         path=path, storage=storage, fetch=fetch, poll=poll, sources=tuple(sources),
         topics=tuple(topics), subscriptions=tuple(subscriptions),
-        console=console, delivery=delivery, adapters=adapters,
+        console=console, delivery=delivery, metrics=metrics, adapters=adapters,
+        secrets=frozenset(secrets),
     )
     problems.items += destination_problems(config, destination_checks or {})
     if problems.items:
@@ -99,25 +107,29 @@ def validate(
 
 
 def _prepare(value: Any, env: Mapping[str, str], key: str, depth: int,
-             problems: Problems) -> Any:
+             problems: Problems, secrets: set[str]) -> Any:
     """``value`` with ``${VAR}`` expanded in every string, recording missing
-    variables and integers TOML cannot hold; raises _TooDeep past MAX_NESTING."""
+    variables and integers TOML cannot hold, and adding the values brought
+    in to ``secrets``; raises _TooDeep past MAX_NESTING."""
     if isinstance(value, str):
         try:
-            return expand_env(value, env)
+            expanded = expand_env(value, env)
         except KeyError as e:
             problems.add(key or "<root>", f"environment variable {e.args[0]} is not set")
             return value
+        secrets.update(env[name] for name in env_references(value)
+                       if len(env[name]) >= MIN_SECRET_CHARS)
+        return expanded
     if isinstance(value, int) and not isinstance(value, bool) and value not in _INT_RANGE:
         problems.add(key or "<root>", "is out of range (TOML integers are 64-bit)")
         return 0
     if isinstance(value, dict | list) and depth >= MAX_NESTING:
         raise _TooDeep(key or "<root>")
     if isinstance(value, dict):
-        return {k: _prepare(v, env, key_path(key, str(k)), depth + 1, problems)
+        return {k: _prepare(v, env, key_path(key, str(k)), depth + 1, problems, secrets)
                 for k, v in value.items()}
     if isinstance(value, list):
-        return [_prepare(v, env, f"{key}[{i}]", depth + 1, problems)
+        return [_prepare(v, env, f"{key}[{i}]", depth + 1, problems, secrets)
                 for i, v in enumerate(value)]
     return value
 

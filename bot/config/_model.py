@@ -141,6 +141,17 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """The ``[metrics]`` table: the HTTP endpoint of ``/healthz`` and ``/metrics``."""
+
+    #: TCP port to serve on; None (no ``[metrics]`` port): not served. 0 picks
+    #: a free port, logged at start.
+    port: int | None = None
+    #: Address to listen on (``0.0.0.0`` in a container, for Prometheus to reach it).
+    address: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -154,9 +165,13 @@ class Config:
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     #: Tables owned by adapters (``[discord]``, ``[slack]`` …), as written
     #: (``${VAR}`` expanded); each adapter validated its own.
     adapters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    #: The values ``${VAR}`` brought in (secrets, by the file's convention),
+    #: kept out of the logs (see ``bot._logs``).
+    secrets: frozenset[str] = field(default=frozenset(), repr=False)
 
     def topic(self, topic_id: str) -> TopicConfig | None:
         return next((t for t in self.topics if t.id == topic_id), None)

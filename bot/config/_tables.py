@@ -1,5 +1,5 @@
 """Validators of the single tables: ``[storage]``, ``[fetch]``, ``[poll]``,
-``[console]`` and ``[delivery]``.
+``[console]``, ``[delivery]`` and ``[metrics]``.
 
 Each takes its table (empty when absent) and returns its part of the model
 with defaults where a value is wrong, the problems recorded on the way.
@@ -9,13 +9,23 @@ not hold is refused here, saying the range.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
-from ._model import ConsoleConfig, DeliveryConfig, FetchConfig, PollConfig, StorageConfig
+from ._model import (
+    ConsoleConfig,
+    DeliveryConfig,
+    FetchConfig,
+    MetricsConfig,
+    PollConfig,
+    StorageConfig,
+)
 from ._table import Table
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_USER_AGENT_CHARS = 500
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME_RE = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 
 
 def validate_storage(t: Table) -> StorageConfig:
@@ -99,3 +109,25 @@ def validate_delivery(t: Table) -> DeliveryConfig:
     return DeliveryConfig(interval=interval, lease=lease, retry_min=retry_min,
                           retry_max=max(retry_min, retry_max), batch=batch,
                           concurrency=concurrency, max_attempts=max_attempts)
+
+
+def validate_metrics(t: Table) -> MetricsConfig:
+    d = MetricsConfig()
+    port: int | None = None
+    if t.get("port", int) is not None:
+        port = t.count("port", 0, 0, 65535)
+    address = t.get("address", str, default=d.address)
+    if not _is_address(address):
+        t.problems.add(t.key("address"), "must be an IP address (\"127.0.0.1\", \"0.0.0.0\", "
+                                         "\"::\") or a host name")
+        address = d.address
+    t.check_unknown()
+    return MetricsConfig(port=port, address=address)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return len(text) <= 253 and _HOST_NAME_RE.fullmatch(text) is not None
+    return True

@@ -104,6 +104,11 @@ def expand_env(value: str, env: Mapping[str, str]) -> str:
     return _ENV_RE.sub(repl, value)
 
 
+def env_references(value: str) -> list[str]:
+    """The names of the environment variables ``value`` refers to as ``${NAME}``."""
+    return _ENV_RE.findall(value)
+
+
 def phrase_problem(phrase: str) -> str | None:
     """What is wrong with a keyword or exclusion phrase, or None.
 
