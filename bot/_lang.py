@@ -15,7 +15,7 @@ import re
 
 from ._normalize import normalize
 
-__all__ = ["SUPPORTED_LANGUAGES", "detect_language", "normalize_language_tag"]
+__all__ = ["SUPPORTED_LANGUAGES", "detect_language", "feed_language", "normalize_language_tag"]
 
 # Folded forms (see bot._normalize): no accents, elisions split ("l'", "qu'").
 _STOPWORDS: dict[str, str] = {
@@ -88,7 +88,13 @@ _ALPHA3 = {
     "fra": "fr", "fre": "fr", "eng": "en", "deu": "de", "ger": "de", "spa": "es",
     "ita": "it", "nld": "nl", "dut": "nl", "por": "pt",
 }
-# Codes that say "no particular language".
+# Names of languages that feeds write instead of a tag ("English", "Français").
+_NAMES = {
+    "english": "en", "french": "fr", "français": "fr", "francais": "fr", "german": "de",
+    "deutsch": "de", "spanish": "es", "español": "es", "italian": "it", "italiano": "it",
+}  # fmt: skip
+# Codes that say "no particular language": "und" (undetermined) is unknown, as
+# no tag at all is; so are "mul", "zxx" (no linguistic content) and "mis".
 _NOT_A_LANGUAGE = frozenset(["und", "mul", "zxx", "mis"])
 _PRIMARY = re.compile(r"[a-z]{2,3}")
 
@@ -105,3 +111,14 @@ def normalize_language_tag(tag: str | None) -> str | None:
     if not _PRIMARY.fullmatch(primary) or primary in _NOT_A_LANGUAGE:
         return None
     return _ALPHA3.get(primary, primary)
+
+
+def feed_language(value: str | None) -> str | None:
+    """A language as feeds write it: a tag (see :func:`normalize_language_tag`,
+    so ``"und"`` is None) or a language's name (``"English"``, ``"Français"``).
+
+    Returns the primary subtag, or None when unknown. Never raises.
+    """
+    if not value:
+        return None
+    return _NAMES.get(value.strip().lower()) or normalize_language_tag(value)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot._lang import SUPPORTED_LANGUAGES, detect_language, normalize_language_tag
+from bot._lang import SUPPORTED_LANGUAGES, detect_language, feed_language, normalize_language_tag
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,30 @@ def test_never_raises_and_answers_a_supported_language(text: str) -> None:
 )
 def test_normalize_language_tag(tag: str | None, expected: str | None) -> None:
     assert normalize_language_tag(tag) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("fr-FR", "fr"),
+        ("en_us", "en"),
+        ("fre", "fr"),
+        ("English", "en"),
+        (" Français ", "fr"),
+        ("deutsch", "de"),
+        ("und", None),
+        ("UND", None),
+        ("und-Latn", None),
+        ("mul", None),
+        ("klingon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_feed_language_reads_tags_and_names_and_und_is_unknown(
+    written: str | None, expected: str | None
+) -> None:
+    # One reading of language tags for feeds and config: "und" is unknown.
+    assert feed_language(written) == expected
+    if written and expected is None:
+        assert normalize_language_tag(written) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -75,6 +76,24 @@ def test_items_keep_document_order_and_own_language(build: Builder) -> None:
     feed = parse_feed(build(items, language="fr"))
     assert [e.title for e in feed.entries] == [f"Item {n}" for n in range(5)]
     assert [e.language for e in feed.entries] == ["fr", "fr", "en", "fr", "fr"]
+
+
+@pytest.mark.parametrize("build", [rss, rdf, atom, json_feed])
+def test_undetermined_language_is_unknown(build: Builder) -> None:
+    # "und" (BCP 47 for "undetermined") is no language: an item so tagged has
+    # its feed's language, and a feed so tagged has none, as in bot._lang.
+    items = [{"id": "a", "title": "A", "language": "und"}, {"id": "b", "title": "B"}]
+    feed = parse_feed(build(items, language="fr"))
+    assert [e.language for e in feed.entries] == ["fr", "fr"]
+    feed = parse_feed(build(items, language="und"))
+    assert feed.language is None
+    assert [e.language for e in feed.entries] == [None, None]
+
+
+@pytest.mark.parametrize(("written", "expected"),
+                         [("English", "en"), ("Français", "fr"), ("fr_FR", "fr"), ("zxx", None)])
+def test_feed_language_names_and_tags(written: str, expected: str | None) -> None:
+    assert parse_feed(rss([{"title": "x"}], language=written)).language == expected
 
 
 def test_rss_item_without_link_uses_permalink_guid() -> None:
@@ -471,6 +490,19 @@ def test_trailing_garbage_after_the_root_is_ignored() -> None:
 def test_broken_xml_loses_no_item(body: bytes) -> None:
     titles = [e.title for e in parse_feed(body).entries]
     assert titles == ["one", "two"]
+
+
+def test_recovered_items_have_no_updated_date_unless_the_feed_says() -> None:
+    # An unclosed <item> needs feedparser, whose deprecated mapping of a
+    # missing "updated" to "published" once made both dates the same (and warned).
+    body = (b"<rss><channel><item><title>one</title><pubDate>Tue, 05 Mar 2024 14:30:00 GMT"
+            b"</pubDate><item><title>two</title></item></channel></rss>")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        feed = parse_feed(body)
+    assert [e.title for e in feed.entries] == ["one", "two"]
+    assert feed.entries[0].published == datetime(2024, 3, 5, 14, 30, tzinfo=UTC)
+    assert feed.entries[0].updated is None
 
 
 def test_truncated_document_keeps_complete_items() -> None:
