@@ -31,12 +31,12 @@ from ._outbox import release_times
 from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
 from ._poller import Poller, PollResult, utcnow
-from ._storage import SQLStore, make_store
-from ._storage._chat import ChatStore
-from ._types import DestinationAdapter, Store
+from ._storage import ChatStore, SQLStore, make_store
+from ._types import Store
 from .commands import AdminPolicy, CommandContext, CommandLayer
 from .config import Config, SourceConfig
-from .exceptions import ConfigError, NotAFeedError, StorageError
+from .exceptions import ConfigError, NotAFeedError, RuleError, StorageError
+from .plugins import DestinationAdapter
 from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ class Vigie:
 
         polls = {f"poll:{s.name}": s for s in self.config.sources if s.enabled}
         releases = {f"release:{h}:{m}:{tz}": (h, m, tz) for h, m, tz in {
-            t for sub in self.config.subscriptions for t in release_times(sub.options())}}
+            t for sub in self.config.subscriptions for t in release_times(sub.options)}}
         for job in scheduler.get_jobs():
             stale_poll = job.id.startswith("poll:") and polls.get(job.id) != job.args[1]
             stale_release = job.id.startswith("release:") and job.id not in releases
@@ -476,9 +476,9 @@ def compile_matcher(config: Config) -> Matcher:
     while True:
         try:
             return Matcher.compile(rules)
-        except ValueError as e:
-            bad = next((r for r in rules if str(e).startswith(f"rule {r.id!r}")), None)
-            if bad is None:
+        except RuleError as e:
+            kept = [r for r in rules if r.id != e.rule_id]
+            if len(kept) == len(rules):
                 raise
             log.error("ignoring %s", e)
-            rules = [r for r in rules if r is not bad]
+            rules = kept

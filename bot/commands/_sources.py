@@ -8,10 +8,10 @@ import re
 import socket
 from urllib.parse import urlsplit
 
-from .._netguard import check_url, is_public_address
 from .._types import ChatSource
 from ..config import MAX_INTERVAL, MIN_INTERVAL, parse_duration
-from ..exceptions import CommandError, SourceError
+from ..exceptions import CommandError, InvalidValueError, SourceError
+from ..netguard import check_url, is_public_address
 from ..replies import Fields, Heading, Reply, Text
 from ._call import Call, show
 from ._declare import COMMANDS
@@ -44,7 +44,7 @@ async def sources_add(call: Call, *, url: str, name: str | None, interval: str |
         try:
             # The same range as a configured source's interval.
             seconds = parse_duration(interval, at_least=MIN_INTERVAL, at_most=MAX_INTERVAL)
-        except ValueError as e:
+        except InvalidValueError as e:
             raise CommandError(f"--interval {e}") from None
     url = await _check_source_url(call, url)
     name = name or _name_from_url(url)
