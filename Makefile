@@ -32,6 +32,7 @@ fuzz: install
 lint: install
 	$(BIN)/ruff check bot adapters tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 

@@ -2,31 +2,24 @@
 
 It is the default destination when no chat platform is configured, and the
 simplest example of an adapter: it only renders the neutral :class:`Alert`.
+It also renders command replies as text (:class:`bot.plugins.ReplyRenderer`),
+for ``vigie chat``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from bot._outbox import LISTED_IN_ROLLUP
 from bot.config import Config
 from bot.exceptions import DeliveryError, UnknownDestinationError
+from bot.plugins import LISTED_IN_ROLLUP, strip_control
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest
 
-# Feed text must not drive the terminal: no escape sequences, no control chars.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
 BOLD, DIM, YELLOW, CYAN, RESET = "\x1b[1m", "\x1b[2m", "\x1b[33m", "\x1b[36m", "\x1b[0m"
-
-
-def clean(text: str) -> str:
-    """Feed text made safe to print: control and bidi-override characters removed."""
-    return _CONTROL_RE.sub("", text)
 
 
 def emphasise(text: str, spans: Sequence[tuple[int, int]], *, color: bool) -> str:
@@ -37,9 +30,9 @@ def emphasise(text: str, spans: Sequence[tuple[int, int]], *, color: bool) -> st
     for start, end in sorted(spans):
         if start < pos or end > len(text) or start >= end:
             continue
-        out += [clean(text[pos:start]), before, clean(text[start:end]), after]
+        out += [strip_control(text[pos:start]), before, strip_control(text[start:end]), after]
         pos = end
-    out.append(clean(text[pos:]))
+    out.append(strip_control(text[pos:]))
     return "".join(out)
 
 
@@ -52,20 +45,20 @@ def render_alert(alert: Alert, *, color: bool = False) -> str:
 
     when = item.published.strftime("%Y-%m-%d %H:%M UTC") if item.published else "undated"
     lines = [
-        c(BOLD, "▶ ") + c(CYAN, f"[{clean(item.source)}"
-                          + (f" · {clean(item.outlet)}]" if item.outlet else "]")) + " "
+        c(BOLD, "▶ ") + c(CYAN, f"[{strip_control(item.source)}"
+                          + (f" · {strip_control(item.outlet)}]" if item.outlet else "]")) + " "
         + emphasise(item.title or "(no title)", alert.title_highlights, color=color),
         "  " + c(DIM, " · ".join([
             when,
-            "topics: " + ", ".join(clean(n) for n in alert.topic_names) if alert.topic_names
-            else f"subscription: {clean(alert.subscription)}",
-            "matched: " + ", ".join(clean(t) for t in alert.matched_terms),
+            "topics: " + ", ".join(strip_control(n) for n in alert.topic_names) if alert.topic_names
+            else f"subscription: {strip_control(alert.subscription)}",
+            "matched: " + ", ".join(strip_control(t) for t in alert.matched_terms),
         ])),
     ]
     if item.lead:
         lines.append("  " + emphasise(item.lead, alert.lead_highlights, color=color))
     if item.url:
-        lines.append("  " + clean(item.url))
+        lines.append("  " + strip_control(item.url))
     return "\n".join(lines) + "\n"
 
 
@@ -74,16 +67,17 @@ def render_reply(reply: Reply, *, color: bool = False) -> str:
     parts: list[str] = []
     for block in reply.blocks:
         if isinstance(block, Heading):
-            parts.append(f"{BOLD}{clean(block.text)}{RESET}" if color else
-                         f"== {clean(block.text)} ==")
+            parts.append(f"{BOLD}{strip_control(block.text)}{RESET}" if color else
+                         f"== {strip_control(block.text)} ==")
         elif isinstance(block, Text):
             parts.append(emphasise(block.text, block.emphasis, color=color))
         elif isinstance(block, Fields):
             width = min(30, max((len(k) for k, _ in block.pairs), default=0))
-            parts.append("\n".join(f"{clean(k).ljust(width)}  {clean(v)}"
+            parts.append("\n".join(f"{strip_control(k).ljust(width)}  {strip_control(v)}"
                                     for k, v in block.pairs))
         elif isinstance(block, Code):
-            parts.append("\n".join("    " + clean(line) for line in block.text.splitlines()))
+            parts.append("\n".join("    " + strip_control(line)
+                                    for line in block.text.splitlines()))
         else:
             parts.append(render_card(block, color=color))
     text = "\n\n".join(parts)
@@ -93,13 +87,14 @@ def render_reply(reply: Reply, *, color: bool = False) -> str:
 def render_card(card: ItemCard, *, color: bool = False) -> str:
     """A news item (a ``recent`` or ``search`` result) as a few lines."""
     when = card.published.strftime("%Y-%m-%d %H:%M UTC") if card.published else "undated"
-    lines = [f"▶ [{clean(card.source)}] "
+    lines = [f"▶ [{strip_control(card.source)}] "
              + emphasise(card.title or "(no title)", card.title_highlights, color=color),
-             "  " + " · ".join(x for x in (when, ", ".join(clean(t) for t in card.topics)) if x)]
+             "  " + " · ".join(x for x in (when, ", ".join(strip_control(t) for t in card.topics))
+                               if x)]
     if card.summary:
         lines.append("  " + emphasise(card.summary, card.summary_highlights, color=color))
     if card.url:
-        lines.append("  " + clean(card.url))
+        lines.append("  " + strip_control(card.url))
     return "\n".join(lines)
 
 
@@ -110,15 +105,15 @@ def render_digest(digest: AlertDigest, *, color: bool = False) -> str:
     def c(code: str, text: str) -> str:
         return f"{code}{text}{RESET}" if color else text
 
-    lines = [c(BOLD, "▶ " + clean(digest.title))]
+    lines = [c(BOLD, "▶ " + strip_control(digest.title))]
 
     def item_lines(alert: Alert, indent: str) -> None:
         item = alert.item
-        lines.append(f"{indent}• " + c(CYAN, f"[{clean(item.source)}]") + " "
+        lines.append(f"{indent}• " + c(CYAN, f"[{strip_control(item.source)}]") + " "
                      + emphasise(item.title or "(no title)", alert.title_highlights,
                                  color=color))
         if item.url:
-            lines.append(f"{indent}  {clean(item.url)}")
+            lines.append(f"{indent}  {strip_control(item.url)}")
 
     if digest.kind == "overflow":
         shown = digest.alerts[:LISTED_IN_ROLLUP]
@@ -128,7 +123,7 @@ def render_digest(digest: AlertDigest, *, color: bool = False) -> str:
             lines.append(c(DIM, f"  … and {len(digest.alerts) - len(shown)} more"))
     else:
         for name, alerts in digest.by_topic():
-            lines.append("  " + c(BOLD, clean(name)))
+            lines.append("  " + c(BOLD, strip_control(name)))
             for alert in alerts:
                 item_lines(alert, "  ")
     return "\n".join(lines) + "\n"
@@ -162,10 +157,14 @@ _NO_TARGET = "the console destination takes no target"
 
 
 class ConsoleAdapter:
-    """The ``console`` destination scheme (entry point ``vigie.destinations``)."""
+    """The ``console`` destination scheme (entry point ``vigie.destinations``):
+    writes to the stream ``[console] output`` names (or ``stream``)."""
 
     def __init__(self, config: Config | None = None, *, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stdout
+        if stream is None:
+            stream = sys.stderr if config is not None and config.console.output == "stderr" \
+                else sys.stdout
+        self.stream = stream
         mode = config.console.color if config is not None else "auto"
         self.color = mode == "always" or (
             mode == "auto" and self.stream.isatty() and "NO_COLOR" not in os.environ
@@ -176,6 +175,10 @@ class ConsoleAdapter:
     def config_problems(config: Config, target: str) -> list[str]:
         """What ``vigie check`` reports about a ``console:<target>`` destination."""
         return [_NO_TARGET] if target else []
+
+    def render_reply(self, reply: Reply) -> str:
+        """A command's reply as text for the stream (``vigie chat``)."""
+        return render_reply(reply, color=self.color)
 
     def destination(self, target: str) -> ConsoleDestination:
         if target:

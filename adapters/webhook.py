@@ -47,11 +47,9 @@ import aiohttp
 from yarl import URL
 
 from adapters._pacing import Pacer
-from bot._fetch import parse_retry_after
-from bot._netguard import GuardedResolver, check_url
-from bot._outbox import IDEMPOTENCY_OPTION, digest_key, idempotency_key
 from bot.config import Config, key_path, parse_duration
-from bot.exceptions import DeliveryError, FetchError, UnknownDestinationError
+from bot.exceptions import DeliveryError, FetchError, InvalidValueError, UnknownDestinationError
+from bot.plugins import GuardedResolver, check_url, parse_retry_after
 from bot.types import Alert, AlertDigest
 
 __all__ = [
@@ -127,7 +125,7 @@ def settings_problems(table: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "timeout" in table:
         try:
             parse_duration(table["timeout"])
-        except ValueError as e:
+        except InvalidValueError as e:
             problems.append(("timeout", str(e)))
     return problems
 
@@ -171,10 +169,10 @@ def alert_body(alert: Alert, timestamp: int) -> dict[str, Any]:
     """The JSON object posted for one alert."""
     return {
         "type": "alert",
-        "id": alert.options.get(IDEMPOTENCY_OPTION) or idempotency_key(alert),
+        "id": alert.idempotency_key,
         "timestamp": timestamp,
         "subscription": alert.subscription,
-        "mention": alert.options.get("mention"),
+        "mention": alert.options.mention,
         "item": _item(alert),
     }
 
@@ -184,11 +182,10 @@ def digest_body(digest: AlertDigest, timestamp: int) -> dict[str, Any]:
     (``kind``: "digest", "quiet" or "overflow"), every item included."""
     return {
         "type": "digest",
-        "id": digest.options.get(IDEMPOTENCY_OPTION)
-              or digest_key(digest.destination, digest.alerts),
+        "id": digest.idempotency_key,
         "timestamp": timestamp,
         "subscription": digest.subscription,
-        "mention": digest.options.get("mention"),
+        "mention": digest.options.mention,
         "kind": digest.kind,
         "title": digest.title,
         "items": [_item(a) for a in digest.alerts],
@@ -310,7 +307,7 @@ class WebhookAdapter:
         self._session: aiohttp.ClientSession | None = None
         self._destinations: dict[str, WebhookDestination] = {}
 
-    validate_settings = staticmethod(settings_problems)
+    settings_problems = staticmethod(settings_problems)
 
     def __repr__(self) -> str:
         return f"WebhookAdapter(per_second={self.settings.per_second:g})"

@@ -16,7 +16,7 @@ platform's limits.
 
 Crash window: a crash after a message left but before its send was recorded
 sends it again on restart, at most once per crash. Destinations receive a
-stable idempotency key (``alert.options["idempotency_key"]``) so that
+stable idempotency key (``alert.idempotency_key``) so that
 platforms with idempotency (Discord nonces, webhook receivers) drop the
 duplicate.
 """
@@ -38,12 +38,10 @@ from ._dbhealth import DatabaseHealth
 from ._destinations import Destinations
 from ._metrics import NO_METRICS, FailureReason, Metrics
 from ._outbox import (
-    IDEMPOTENCY_OPTION,
     Hold,
     LanePlan,
     Send,
     digest_alert,
-    idempotency_key,
     lane_options,
     make_digest,
     plan_lane,
@@ -52,7 +50,6 @@ from ._outbox import (
 from ._types import Delivery, Lane, Store
 from .config import DeliveryConfig
 from .exceptions import DeliveryError, StorageError, UnknownDestinationError, VigieError
-from .types import Alert
 
 log = logging.getLogger(__name__)
 
@@ -338,8 +335,7 @@ class Deliverer:
         try:
             destination = self.destinations.get(lane.destination)
             if send.kind is None:
-                alert = _keyed(deliveries[0].alert)
-                message_id = await destination.send(alert)
+                message_id = await destination.send(deliveries[0].alert)
             else:
                 digest_id = send.digest_id
                 if digest_id is None:
@@ -425,13 +421,6 @@ class Deliverer:
             except Exception:
                 log.exception("telling the admins about the paused subscription %s failed",
                               lane.subscription)
-
-
-def _keyed(alert: Alert) -> Alert:
-    """The alert with its idempotency key among its options."""
-    options = dict(alert.options)
-    options[IDEMPOTENCY_OPTION] = idempotency_key(alert)
-    return dataclasses.replace(alert, options=options)
 
 
 def _earliest(*times: datetime | None) -> datetime | None:

@@ -2,38 +2,53 @@
 
 The core never imports a platform adapter: ``discord:123`` is handed to
 whatever package registered the ``discord`` scheme under the
-``vigie.destinations`` entry-point group.
+``vigie.destinations`` entry-point group (see :mod:`bot.plugins`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
-from ._types import Destination, DestinationAdapter
-from .config import Config, DestinationCheck, SectionValidator
+from .config import Config
 from .exceptions import UnknownDestinationError
-
-ENTRY_POINT_GROUP = "vigie.destinations"
-#: Chat platforms ``vigie run`` starts: ``run_chat(config, handler, stop)``.
-CHAT_ENTRY_POINT_GROUP = "vigie.chat"
-
-AdapterFactory = Callable[[Config], DestinationAdapter]
+from .plugins import (
+    CHAT_GROUP,
+    DESTINATIONS_GROUP,
+    AdapterFactory,
+    ChatConfigured,
+    Destination,
+    DestinationAdapter,
+    DestinationCheck,
+    SectionValidator,
+)
 
 
 def installed_schemes() -> frozenset[str]:
     """The destination schemes installed adapters provide."""
-    return frozenset(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    return frozenset(ep.name for ep in entry_points(group=DESTINATIONS_GROUP))
+
+
+def make_adapter(scheme: str, config: Config) -> DestinationAdapter:
+    """The installed adapter of ``scheme``, made for ``config``.
+
+    Raises :class:`UnknownDestinationError` when no adapter handles the scheme.
+    """
+    eps = entry_points(group=DESTINATIONS_GROUP, name=scheme)
+    if not eps:
+        raise UnknownDestinationError(f"no adapter installed for {scheme!r} destinations")
+    factory: AdapterFactory = next(iter(eps)).load()
+    return factory(config)
 
 
 def section_validators() -> dict[str, SectionValidator]:
     """Validators of the configuration tables adapters own, by table name.
 
-    An adapter factory with a ``validate_settings(table)`` callable owns the
+    An adapter factory with a ``settings_problems(table)`` callable owns the
     top-level table named after its scheme (``[discord]`` for ``discord``).
     """
-    return _factory_hooks("validate_settings")
+    return _factory_hooks("settings_problems")
 
 
 def destination_checks() -> dict[str, DestinationCheck]:
@@ -46,7 +61,7 @@ def destination_checks() -> dict[str, DestinationCheck]:
 def _factory_hooks(attribute: str) -> dict[str, Any]:
     """The callable ``attribute`` of each installed adapter factory that has one, by scheme."""
     out: dict[str, Any] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in entry_points(group=DESTINATIONS_GROUP):
         hook = getattr(ep.load(), attribute, None)
         if callable(hook):
             out[ep.name] = hook
@@ -55,7 +70,8 @@ def _factory_hooks(attribute: str) -> dict[str, Any]:
 
 def installed_chat_platforms() -> frozenset[str]:
     """The chat platforms installed (``vigie.chat`` entry points)."""
-    return frozenset(ep.name for ep in entry_points(group=CHAT_ENTRY_POINT_GROUP))
+    return frozenset(ep.name for ep in entry_points(group=CHAT_GROUP))
+
 
 
 def chat_platforms(config: Config) -> frozenset[str]:
@@ -63,7 +79,7 @@ def chat_platforms(config: Config) -> frozenset[str]:
     the configuration, and (when the table's owner, the destination adapter
     of the same name, has a ``chat_configured(table)`` callable) a table
     that runs a chat bot rather than only webhooks."""
-    checks: dict[str, Callable[[Mapping[str, Any]], bool]] = _factory_hooks("chat_configured")
+    checks: dict[str, ChatConfigured] = _factory_hooks("chat_configured")
     return frozenset(
         name for name in installed_chat_platforms()
         if name in config.adapters
@@ -97,11 +113,7 @@ class Destinations:
         scheme, target = split_destination(destination)
         adapter = self._adapters.get(scheme)
         if adapter is None:
-            eps = entry_points(group=ENTRY_POINT_GROUP, name=scheme)
-            if not eps:
-                raise UnknownDestinationError(f"no adapter installed for {scheme!r} destinations")
-            factory: AdapterFactory = next(iter(eps)).load()
-            adapter = self._adapters[scheme] = factory(self._config)
+            adapter = self._adapters[scheme] = make_adapter(scheme, self._config)
         dest = self._destinations[destination] = adapter.destination(target)
         return dest
 

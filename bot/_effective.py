@@ -60,14 +60,12 @@ def merge(config: Config, state: ChatState) -> Config:
     for sub in state.subscriptions:
         if sub.topic_id is not None and sub.topic_id not in topic_ids:
             continue
-        options = {k: v for k, v in sub.options.items()
-                   if k in ("limit", "digest", "quiet", "timezone", "mention")}
         subscriptions.append(SubscriptionConfig(
             name=chat_subscription_name(sub.id),
             topics=(sub.topic_id,) if sub.topic_id else (),
             query=sub.query,
             destination=sub.destination,
-            **options,  # type: ignore[arg-type]
+            options=sub.options,
         ))
 
     names = {s.name for s in config.sources}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email.utils
 import logging
 import os
 import random
@@ -24,14 +23,6 @@ from aiohttp.abc import AbstractResolver
 from multidict import CIMultiDictProxy
 from yarl import URL
 
-from bot._netguard import (
-    GuardedResolver,
-    IPNetwork,
-    ResolutionBlocked,
-    check_url_parsed,
-    parse_networks,
-    redact_url,
-)
 from bot.exceptions import (
     BlockedAddressError,
     BodyTooLargeError,
@@ -39,7 +30,17 @@ from bot.exceptions import (
     FetchTimeoutError,
     GoneError,
     HTTPStatusError,
+    InvalidValueError,
+    ResolutionBlockedError,
 )
+from bot.netguard import (
+    GuardedResolver,
+    IPNetwork,
+    check_url_parsed,
+    parse_networks,
+    redact_url,
+)
+from bot.plugins import MAX_RETRY_AFTER, parse_retry_after
 from bot.types import FetchResult
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,6 @@ ACCEPT = (
     "application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, "
     "application/json;q=0.8, text/html;q=0.5, */*;q=0.1"
 )
-
-#: Longest Retry-After honoured, in seconds: a server cannot park a source for weeks.
-MAX_RETRY_AFTER = 24 * 3600.0
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
@@ -85,28 +83,6 @@ class FetchSettings:
     #: Networks permitted even when ``allow_private`` is false, as CIDR strings
     #: (``"10.1.2.0/24"``): one trusted intranet host without opening them all.
     allowed_networks: tuple[str, ...] = ()
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delay-seconds or HTTP-date).
-
-    The result is clamped to ``[0, MAX_RETRY_AFTER]``; a date in the past gives
-    0. Returns None when the header is absent or unreadable. Never raises.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return min(float(int(value)), MAX_RETRY_AFTER)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        # HTTP-dates are GMT; parsedate_to_datetime leaves "-0000" naive.
-        when = when.replace(tzinfo=UTC)
-    now = now if now is not None else datetime.now(UTC)
-    return min(max((when - now).total_seconds(), 0.0), MAX_RETRY_AFTER)
 
 
 def backoff_delay(
@@ -160,7 +136,7 @@ class Fetcher:
                 is not an IP network, or a limit is not positive.
         """
         if settings.per_host_limit < 1 or settings.max_body_bytes < 0:
-            raise ValueError("per_host_limit must be ≥ 1 and max_body_bytes ≥ 0")
+            raise InvalidValueError("per_host_limit must be ≥ 1 and max_body_bytes ≥ 0")
         self.settings = settings
         self._allowed_networks: tuple[IPNetwork, ...] = parse_networks(settings.allowed_networks)
         self._inner_resolver = resolver
@@ -359,7 +335,7 @@ class Fetcher:
                     headers=headers,
                 )
         except aiohttp.ClientConnectorDNSError as e:
-            if isinstance(e.os_error, ResolutionBlocked):
+            if isinstance(e.os_error, ResolutionBlockedError):
                 shown_addrs = ", ".join(e.os_error.addresses)
                 raise BlockedAddressError(
                     shown, f"refusing to fetch a non-public address ({shown_addrs})"

@@ -53,6 +53,7 @@ from ._hashtags import tag_phrases
 from ._lang import normalize_language_tag
 from ._normalize import normalize, tokenize
 from ._query import Query, Term, evaluate, positive_terms, query_terms, requires_positive
+from .exceptions import InvalidTermError, RuleError
 from .types import ALL_FIELDS, Document, Field, MatchReport, TermHit, TopicVerdict
 
 __all__ = ["MAX_VARIED_WORDS", "Matcher", "Rule", "highlight_spans", "term_variants"]
@@ -118,9 +119,9 @@ def _parse_term(written: str) -> tuple[str, bool]:
         # "gpu *" is read as "gpu*", as the configuration check accepts it.
         text = text[:-1].rstrip()
     if "*" in text:
-        raise ValueError(f"term {written!r}: a * may only end a term")
+        raise InvalidTermError(f"term {written!r}: a * may only end a term")
     if not normalize(text):
-        raise ValueError(f"term {written!r} has no letter or digit")
+        raise InvalidTermError(f"term {written!r} has no letter or digit")
     return text, prefix
 
 
@@ -128,7 +129,7 @@ def term_variants(written: str) -> tuple[str, ...]:
     """The automaton keys of a configured term: normalised variants padded with
     spaces (no trailing space for a prefix term).
 
-    Raises ValueError when the term is blank, holds no letter or digit, or has
+    Raises InvalidTermError when the term is blank, holds no letter or digit, or has
     a ``*`` anywhere but at its end (spaces before a final ``*`` are ignored).
     """
     text, prefix = _parse_term(written)
@@ -237,10 +238,11 @@ class Matcher:
     def compile(cls, rules: Sequence[Rule]) -> Matcher:
         """Compile rules into a matcher.
 
-        Raises ValueError on a blank term (or one with no letter or digit, or
-        a misplaced ``*``), a rule with neither keywords nor query, a query
-        that can be true with none of its positive terms present, an empty
-        or unknown field list, or an unusable language tag.
+        Raises :class:`RuleError` (naming the rule) on a blank term (or one
+        with no letter or digit, or a misplaced ``*``), a rule with neither
+        keywords nor query, a query that can be true with none of its
+        positive terms present, an empty or unknown field list, or an
+        unusable language tag.
         """
         term_ids: dict[str, int] = {}
 
@@ -255,16 +257,16 @@ class Matcher:
         for rule in rules:
             try:
                 if not rule.keywords and rule.query is None:
-                    raise ValueError("it has neither keywords nor a query")
+                    raise RuleError(rule.id, "it has neither keywords nor a query")
                 if not rule.fields or not set(rule.fields) <= set(ALL_FIELDS):
-                    raise ValueError(f"fields must be some of {', '.join(ALL_FIELDS)}")
+                    raise RuleError(rule.id, f"fields must be some of {', '.join(ALL_FIELDS)}")
                 if rule.query is not None and not requires_positive(rule.query):
-                    raise ValueError("its query needs at least one positive term")
+                    raise RuleError(rule.id, "its query needs at least one positive term")
                 languages: list[str] = []
                 for tag in rule.languages:
                     lang = normalize_language_tag(tag)
                     if lang is None:
-                        raise ValueError(f"unknown language {tag!r}")
+                        raise RuleError(rule.id, f"unknown language {tag!r}")
                     languages.append(lang)
                 keywords = tuple(dict.fromkeys(tid(k) for k in rule.keywords))
                 excludes = tuple(dict.fromkeys(tid(k) for k in rule.exclude))
@@ -274,8 +276,8 @@ class Matcher:
                     for term in query_terms(rule.query):
                         query_ids[term] = tid(_term_text(term))
                     positives = [query_ids[t] for t in positive_terms(rule.query)]
-            except ValueError as exc:
-                raise ValueError(f"rule {rule.id!r}: {exc}") from exc
+            except InvalidTermError as exc:
+                raise RuleError(rule.id, str(exc)) from exc
             compiled.append(
                 _CompiledRule(
                     rule=rule,
@@ -423,7 +425,7 @@ def highlight_spans(text: str, terms: Iterable[str]) -> tuple[tuple[int, int], .
     normalised) where any of ``terms`` occurs, with the matcher's rules;
     overlapping or touching spans are merged; sorted.
 
-    Raises ValueError on a blank term (see :func:`term_variants`).
+    Raises InvalidTermError on a blank term (see :func:`term_variants`).
     """
     index = _index_for(tuple(dict.fromkeys(t.strip() for t in terms)))
     tokens = tokenize(text)

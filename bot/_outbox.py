@@ -7,86 +7,32 @@ digest, for the end of quiet hours or as overflow past the subscription's
 ``limit``, or collect due held alerts into one message. The worker in
 ``_delivery`` only carries the plan out.
 
-Also here: retry delays, idempotency keys, and the neutral text of digests
-for destinations that cannot render :class:`bot.types.AlertDigest` themselves.
+Also here: retry delays, and the neutral text of digests for destinations
+that cannot render :class:`bot.types.AlertDigest` themselves.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ._schedule import (
-    Digest,
-    QuietHours,
-    RateLimit,
-    parse_digest,
-    parse_limit,
-    parse_quiet,
-    parse_timezone,
-)
 from ._types import Delivery
+from .options import DigestSchedule, QuietHours, RateLimit, SubscriptionOptions
+from .plugins import LISTED_IN_DIGEST, LISTED_IN_ROLLUP
 from .types import Alert, AlertDigest, DigestKind, Item
-
-log = logging.getLogger(__name__)
 
 #: Most alerts collected into one digest message.
 MAX_DIGEST_ALERTS = 200
-#: Alerts listed by the plain-text rendering of a digest, and of a roll-up.
-LISTED_IN_DIGEST = 30
-LISTED_IN_ROLLUP = 5
-#: The option key under which the outbox hands destinations the idempotency key.
-IDEMPOTENCY_OPTION = "idempotency_key"
-
-
-# -- options -----------------------------------------------------------------
-
-
-_UTC_ZONE = ZoneInfo("UTC")
-
-
-@dataclass(frozen=True)
-class DeliveryOptions:
-    """A subscription's delivery options, parsed from :attr:`Alert.options`."""
-
-    limit: RateLimit | None = None
-    digest: Digest | None = None
-    quiet: QuietHours | None = None
-    timezone: ZoneInfo = _UTC_ZONE
-
-
-def delivery_options(options: Mapping[str, str]) -> DeliveryOptions:
-    """Parse ``limit``, ``digest``, ``quiet`` and ``timezone``.
-
-    They were validated when the subscription was made; a value that no
-    longer parses is ignored (and logged) rather than blocking the lane.
-    """
-    parsed: dict[str, object] = {}
-    parsers: dict[str, Callable[[str], object]] = {
-        "limit": parse_limit, "digest": parse_digest, "quiet": parse_quiet,
-        "timezone": parse_timezone,
-    }
-    for key, parse in parsers.items():
-        raw = options.get(key)
-        if raw is None:
-            continue
-        try:
-            parsed[key] = parse(raw)
-        except ValueError as e:
-            log.warning("ignoring the subscription option %s: %s", key, e)
-    return DeliveryOptions(**parsed)  # type: ignore[arg-type]
 
 
 # -- time --------------------------------------------------------------------
 
 
-def next_digest_time(after: datetime, digest: Digest, tz: ZoneInfo) -> datetime:
+def next_digest_time(after: datetime, digest: DigestSchedule, tz: ZoneInfo) -> datetime:
     """The first digest time strictly after ``after``, in UTC.
 
     Hourly digests go out at the top of each local hour; daily ones at their
@@ -154,12 +100,12 @@ def retry_delay(attempts: int, retry_after: float | None = None, *, base: float 
     return max(delay, retry_after or 0.0)
 
 
-def release_times(options: Mapping[str, str]) -> list[tuple[int | None, int, str]]:
+def release_times(options: SubscriptionOptions) -> list[tuple[int | None, int, str]]:
     """When held alerts of a subscription fall due, as cron fields
     ``(hour or None for every hour, minute, IANA zone)``: its digest time
     and the end of its quiet hours. The outbox finds due alerts by itself;
     these only let ``run`` wake exactly then."""
-    opts = delivery_options(options)
+    opts = options
     tz = opts.timezone.key
     times: list[tuple[int | None, int, str]] = []
     if opts.digest is not None:
@@ -168,24 +114,6 @@ def release_times(options: Mapping[str, str]) -> list[tuple[int | None, int, str
     if opts.quiet is not None:
         times.append((opts.quiet.end.hour, opts.quiet.end.minute, tz))
     return times
-
-
-# -- idempotency ---------------------------------------------------------------
-
-
-def _digest_of(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def idempotency_key(alert: Alert) -> str:
-    """The key of one alert: the same for every attempt, unique per item × destination."""
-    return "a" + _digest_of("alert", alert.item.source, alert.item.key, alert.destination)
-
-
-def digest_key(destination: str, alerts: Sequence[Alert]) -> str:
-    """The key of a digest message: fixed by its members (frozen when it was made)."""
-    members = sorted(f"{a.item.source}\x01{a.item.key}" for a in alerts)
-    return "d" + _digest_of("digest", destination, *members)
 
 
 # -- digests -------------------------------------------------------------------
@@ -200,7 +128,7 @@ def _topics_phrase(alerts: Sequence[Alert], subscription: str) -> str:
     return f"{', '.join(names[:2])} or {len(names) - 2} other topics"
 
 
-def digest_title(kind: DigestKind, alerts: Sequence[Alert], options: DeliveryOptions,
+def digest_title(kind: DigestKind, alerts: Sequence[Alert], options: SubscriptionOptions,
                  subscription: str) -> str:
     """One line saying what a digest message is, in plain words."""
     n = len(alerts)
@@ -216,15 +144,12 @@ def digest_title(kind: DigestKind, alerts: Sequence[Alert], options: DeliveryOpt
 
 
 def make_digest(kind: DigestKind, lane_subscription: str, destination: str,
-                alerts: Sequence[Alert], options: Mapping[str, str]) -> AlertDigest:
-    """The neutral digest value for collected alerts, keyed for idempotency."""
-    opts = delivery_options(options)
-    extra = {k: v for k, v in options.items() if k != IDEMPOTENCY_OPTION}
-    extra[IDEMPOTENCY_OPTION] = digest_key(destination, alerts)
+                alerts: Sequence[Alert], options: SubscriptionOptions) -> AlertDigest:
+    """The neutral digest value for collected alerts."""
     return AlertDigest(
         kind=kind, subscription=lane_subscription, destination=destination,
-        title=digest_title(kind, alerts, opts, lane_subscription), alerts=tuple(alerts),
-        options=extra,
+        title=digest_title(kind, alerts, options, lane_subscription), alerts=tuple(alerts),
+        options=options,
     )
 
 
@@ -261,11 +186,11 @@ def digest_alert(digest: AlertDigest) -> Alert:
     """A digest as one plain-text alert, for destinations without ``send_digest``.
 
     Its item is synthetic: source "vigie", a key fixed by the digest's
-    members (so a platform nonce derived from it is stable too), the title
-    saying what it is and the listing as its lead.
+    members (its idempotency key, so a platform nonce derived from it is
+    stable too), the title saying what it is and the listing as its lead.
     """
     text = digest_text(digest)
-    key = digest.options.get(IDEMPOTENCY_OPTION) or digest_key(digest.destination, digest.alerts)
+    key = digest.idempotency_key
     item = Item(
         source="vigie", key=f"digest:{key}", url=None, title=digest.title, summary_text=text,
         content_text="", lead=text, published=digest.alerts[-1].item.published if digest.alerts
@@ -276,7 +201,7 @@ def digest_alert(digest: AlertDigest) -> Alert:
     terms = tuple(dict.fromkeys(t for a in digest.alerts for t in a.matched_terms))[:20]
     return Alert(
         item=item, subscription=digest.subscription, destination=digest.destination,
-        topics=topics, topic_names=names, matched_terms=terms, options=dict(digest.options),
+        topics=topics, topic_names=names, matched_terms=terms, options=digest.options,
     )
 
 
@@ -322,11 +247,11 @@ class LanePlan:
         return tuple(a for a in self.actions if isinstance(a, Send))
 
 
-def lane_options(queue: Sequence[Delivery]) -> DeliveryOptions:
+def lane_options(queue: Sequence[Delivery]) -> SubscriptionOptions:
     """A lane's options: those of its newest delivery (the latest settings)."""
     if not queue:
-        return DeliveryOptions()
-    return delivery_options(max(queue, key=lambda d: d.id).alert.options)
+        return SubscriptionOptions()
+    return max(queue, key=lambda d: d.id).alert.options
 
 
 def plan_lane(queue: Sequence[Delivery], now: datetime, sent: Sequence[datetime] = ()
@@ -476,18 +401,13 @@ def plan_lane(queue: Sequence[Delivery], now: datetime, sent: Sequence[datetime]
 
 
 __all__ = [
-    "IDEMPOTENCY_OPTION",
     "Action",
-    "DeliveryOptions",
     "Hold",
     "LanePlan",
     "Send",
-    "delivery_options",
     "digest_alert",
-    "digest_key",
     "digest_text",
     "digest_title",
-    "idempotency_key",
     "lane_options",
     "make_digest",
     "next_digest_time",

@@ -246,7 +246,7 @@ def match_item(item: Item, report: MatchReport, config: Config) -> ItemMatch:
             matched_terms=dest_terms,
             title_highlights=highlight_spans(item.title, dest_terms),
             lead_highlights=highlight_spans(item.lead, dest_terms),
-            options=matches[0][0].options(),
+            options=matches[0][0].options,
         ))
     subscriptions = _unique(sub.name for ms in by_destination.values() for sub, _, _ in ms)
     all_terms = _unique([*topic_terms, *(t for a in alerts for t in a.matched_terms)])

@@ -20,7 +20,7 @@ from ._fetch import Fetcher, backoff_delay
 from ._matching import Matcher
 from ._metrics import NO_METRICS, Metrics, PollOutcome
 from ._pipeline import ItemMatch, Suppression, build_item, decide, match_item
-from ._sources._run import Reading, SourceReader, source_spec
+from ._sources.reader import Reading, SourceReader, source_spec
 from ._stories import StoryIndex
 from ._types import NewItem, Store
 from .config import Config, SourceConfig

@@ -94,9 +94,7 @@ def export_config(config: Config) -> str:
         values = {"name": sub.name}
         if sub.topics:
             values["topics"] = [ids.get(t, t) for t in sub.topics]
-        values.update({"query": sub.query, "destination": sub.destination, "limit": sub.limit,
-                       "digest": sub.digest, "quiet": sub.quiet, "mention": sub.mention})
-        if sub.timezone != "UTC":
-            values["timezone"] = sub.timezone
+        values.update({"query": sub.query, "destination": sub.destination})
+        values.update(sub.options.as_strings())
         lines += _table("[[subscriptions]]", values)
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """Ports: the interfaces the core's parts talk to each other through.
 
-Implementations live in private modules (``_storage``, ``_fetch`` …) and in
-``adapters/``; tests substitute small real implementations, not mocks.
+Implementations live in private modules (``_storage``, ``_fetch`` …); the
+ports adapters implement are in :mod:`bot.plugins`. Tests substitute small
+real implementations, not mocks.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from .types import Alert, AlertDigest, Item, SearchHit, SourceState, StoredItem
+from .options import SubscriptionOptions
+from .types import Alert, Item, SearchHit, SourceState, StoredItem
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,8 @@ class ChatSubscription:
     topic_id: str | None
     #: The query, if it follows a query.
     query: str | None
-    #: Delivery options: limit, digest, quiet, timezone, mention.
-    options: Mapping[str, str] = field(default_factory=dict)
+    #: How its alerts are delivered.
+    options: SubscriptionOptions = field(default_factory=SubscriptionOptions)
     #: Who made it.
     created_by: str = ""
 
@@ -373,75 +375,3 @@ class Store(Protocol):
     async def outbox_backlog(self) -> tuple[int, datetime | None]:
         """Pending deliveries (held ones included), and when the oldest
         pending one not held was queued (None: none)."""
-
-
-class Destination(Protocol):
-    """One place alerts go (a channel, a webhook, the console).
-
-    Idempotency: the outbox sets ``alert.options["idempotency_key"]`` to a
-    key that is the same for every attempt to deliver one alert (or one
-    digest) and different for any other. A destination whose platform offers
-    idempotency (Discord's ``nonce`` with ``enforce_nonce``, a webhook
-    receiver's ``Idempotency-Key``) should pass it on, so that a retry after
-    a crash between sending and recording does not post twice.
-
-    Digests: a destination may also define ``async def send_digest(self,
-    digest: bot.types.AlertDigest) -> str | None`` to render digests,
-    quiet-hours catch-ups and roll-ups natively (``digest.options`` carries
-    the key). Without it, a digest arrives at :meth:`send` as one plain-text
-    alert.
-    """
-
-    async def send(self, alert: Alert) -> str | None:
-        """Deliver one alert; return the platform's message id, if any.
-
-        Raises :class:`bot.exceptions.DeliveryError`. ``transient=True`` is
-        retried with exponential backoff; with ``retry_after`` set (a rate
-        limit) it is retried after at least that long and never counts
-        toward ``[delivery] max_attempts``. ``transient=False`` (unknown
-        channel, missing access, revoked token, refused payload) fails the
-        delivery and pauses its subscription until an admin resumes it.
-        """
-
-
-class DigestDestination(Destination, Protocol):
-    """A destination that renders digests natively (see :class:`Destination`)."""
-
-    async def send_digest(self, digest: AlertDigest) -> str | None:
-        """Deliver several alerts as one message; raises as :meth:`send` does."""
-
-
-class DestinationAdapter(Protocol):
-    """Makes the destinations of one scheme (``console``, ``discord`` …).
-
-    Adapters register a callable ``(config: bot.config.Config) ->
-    DestinationAdapter`` under the ``vigie.destinations`` entry-point group,
-    named after the scheme. One adapter instance serves every target of its
-    scheme, so a platform client is shared by all channels.
-
-    The registered callable (usually the adapter class) may also have these
-    attributes, which the configuration check calls without making an adapter
-    (see :mod:`bot._destinations`):
-
-    - ``validate_settings(table) -> list[tuple[str, str]]``: it owns the
-      top-level table named after its scheme (``[discord]``) and returns that
-      table's problems as ``(key within the table, message)``
-      (:data:`bot.config.SectionValidator`);
-    - ``config_problems(config, target) -> list[str]``: what a destination of
-      its scheme lacks in a validated configuration (a secret, a token, a
-      well-formed target), one message per problem, never quoting a secret;
-      ``vigie check`` reports them under ``subscriptions[N].destination``
-      (:data:`bot.config.DestinationCheck`);
-    - ``chat_configured(table) -> bool``: whether its table sets up the chat
-      platform of the same name (``vigie.chat`` entry point), rather than
-      only destinations; without it, a table present means set up.
-    """
-
-    def destination(self, target: str) -> Destination:
-        """The destination for the part after ``scheme:`` (empty for ``console``).
-
-        Raises :class:`bot.exceptions.UnknownDestinationError` for a bad target.
-        """
-
-    async def close(self) -> None:
-        """Release resources (connections, clients)."""

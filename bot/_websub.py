@@ -49,7 +49,7 @@ from aiohttp import web
 from ._fetch import Fetcher
 from ._sources import FEED, link_rel
 from .config import SourceConfig, WebSubConfig
-from .exceptions import SourceError
+from .exceptions import InvalidValueError, SourceError
 from .types import FetchResult
 from .webserver import PublicServer
 
@@ -151,7 +151,7 @@ class WebSub:
                  push: Push, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  on_change: Callable[[], None] | None = None) -> None:
         if not config.callback_url or not config.secret:
-            raise ValueError("WebSub needs [websub] callback_url and secret")
+            raise InvalidValueError("WebSub needs [websub] callback_url and secret")
         self.config = config
         self.fetcher = fetcher
         self.server = server

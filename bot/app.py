@@ -31,14 +31,14 @@ from ._metrics import NO_METRICS, Metrics, PrometheusMetrics
 from ._outbox import release_times
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
 from ._poller import Poller, PollResult, utcnow
-from ._sources._run import source_spec, url_spec
-from ._storage import SQLStore, make_store
-from ._storage._chat import ChatStore
-from ._types import DestinationAdapter, Store
+from ._sources.reader import source_spec, url_spec
+from ._storage import ChatStore, SQLStore, make_store
+from ._types import Store
 from ._websub import WebSub
 from .commands import AdminPolicy, CommandContext, CommandLayer
 from .config import DEFAULT_INTERVAL, Config, SourceConfig, make_source
-from .exceptions import ConfigError, SourceError, StorageError
+from .exceptions import ConfigError, RuleError, SourceError, StorageError
+from .plugins import DestinationAdapter
 from .types import Entry, FetchResult, Item, MatchReport, ParsedFeed, SourceState
 from .webserver import PublicServer
 
@@ -271,7 +271,7 @@ class Vigie:
         polls = {f"poll:{s.name}": s if self.websub is None else dataclasses.replace(
             s, interval=self.websub.interval(s)) for s in self.config.sources if s.enabled}
         releases = {f"release:{h}:{m}:{tz}": (h, m, tz) for h, m, tz in {
-            t for sub in self.config.subscriptions for t in release_times(sub.options())}}
+            t for sub in self.config.subscriptions for t in release_times(sub.options)}}
         for job in scheduler.get_jobs():
             stale_poll = job.id.startswith("poll:") and polls.get(job.id) != job.args[1]
             stale_release = job.id.startswith("release:") and job.id not in releases
@@ -533,9 +533,9 @@ def compile_matcher(config: Config) -> Matcher:
     while True:
         try:
             return Matcher.compile(rules)
-        except ValueError as e:
-            bad = next((r for r in rules if str(e).startswith(f"rule {r.id!r}")), None)
-            if bad is None:
+        except RuleError as e:
+            kept = [r for r in rules if r.id != e.rule_id]
+            if len(kept) == len(rules):
                 raise
             log.error("ignoring %s", e)
-            rules = [r for r in rules if r is not bad]
+            rules = kept

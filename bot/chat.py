@@ -59,3 +59,8 @@ class CommandHandler(Protocol):
 
     async def complete(self, caller: Caller, kind: CompletionKind, prefix: str) -> list[str]:
         """Up to 25 completions of ``prefix`` visible to ``caller``."""
+
+    def is_admin(self, caller: Caller) -> bool:
+        """Whether ``caller`` administers Vigie: a platform admin, or a user or
+        role listed as admin in the configuration (``admin_users``,
+        ``admin_roles``). Adapters never read those lists themselves."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from ._destinations import (
     destination_checks,
     installed_chat_platforms,
     installed_schemes,
+    make_adapter,
     section_validators,
 )
 from ._dryrun import DryRunStore
@@ -28,7 +30,8 @@ from ._poller import PollResult
 from ._storage import make_store
 from .app import Explained, Vigie, first_poll_note, make_command_layer, make_vigie
 from .config import CONFIG_ENV, Config, idle_problems, load_config
-from .exceptions import ConfigError, SourceError, VigieError
+from .exceptions import ConfigError, SourceError, UnknownDestinationError, VigieError
+from .plugins import CHAT_GROUP, ChatRunner, ReplyRenderer, strip_control
 
 log = logging.getLogger("vigie")
 
@@ -168,16 +171,17 @@ async def _run(vigie: Vigie) -> int:
     # Chat platforms plug in through entry points; each starts only if the
     # configuration sets it up, and all share one command layer.
     layer = make_command_layer(vigie)
-    platforms = [ep for ep in entry_points(group="vigie.chat")
+    platforms = [ep for ep in entry_points(group=CHAT_GROUP)
                  if ep.name in vigie.config.adapters]
     failed = False
 
     async def platform(ep: Any) -> None:
         nonlocal failed
         try:
+            run_chat: ChatRunner = ep.load()
             # Platforms that receive HTTP requests (Slack's HTTP mode) serve
             # them on Vigie's one public server, beside WebSub's callbacks.
-            await ep.load()(vigie.config, layer, stop, http=vigie.http)
+            await run_chat(vigie.config, layer, stop, http=vigie.http)
         except VigieError as e:
             failed = True
             log.error("%s: %s", ep.name, e.user_message)
@@ -197,12 +201,12 @@ async def _run(vigie: Vigie) -> int:
 
 
 async def _poll(args: argparse.Namespace, config: Config) -> int:
-    from adapters.console import ConsoleAdapter
-
-    # JSON goes to stdout for machines; console alerts must not mix into it.
-    console = ConsoleAdapter(config, stream=sys.stderr if args.format == "json" else sys.stdout)
+    if args.format == "json":
+        # JSON goes to stdout for machines; console alerts must not mix into it.
+        config = dataclasses.replace(
+            config, console=dataclasses.replace(config.console, output="stderr"))
     store = DryRunStore.for_url(config.storage.url) if args.dry_run else None
-    async with make_vigie(config, store=store, adapters={"console": console}) as vigie:
+    async with make_vigie(config, store=store) as vigie:
         results = await vigie.poll_all(backfill=args.backfill, dry_run=args.dry_run)
         for result in results:
             if result.error is not None:
@@ -249,14 +253,12 @@ def match_json(m: ItemMatch, result: PollResult) -> dict[str, Any]:
 
 
 def _print_match(m: ItemMatch, out: TextIO) -> None:
-    from adapters.console import clean
-
     item = m.item
-    print(f"[{clean(item.source)}] {clean(item.title)}", file=out)
+    print(f"[{strip_control(item.source)}] {strip_control(item.title)}", file=out)
     print(f"  topics: {', '.join(m.topics) or '-'} · matched: {', '.join(m.matched_terms)}"
           f" · subscriptions: {', '.join(m.subscriptions)}", file=out)
     if item.url:
-        print(f"  {clean(item.url)}", file=out)
+        print(f"  {strip_control(item.url)}", file=out)
 
 
 # -- explain -----------------------------------------------------------------
@@ -291,12 +293,10 @@ async def _explain(args: argparse.Namespace, vigie: Vigie) -> int:
 
 def format_explained(n: int, ex: Explained, config: Config) -> str:
     """One item's explanation as text."""
-    from adapters.console import clean
-
     item = ex.item
-    lines = [f"{n}. {clean(item.title) or '(no title)'}"]
+    lines = [f"{n}. {strip_control(item.title) or '(no title)'}"]
     lines.append(f"   language: {item.language or 'unknown'}"
-                 + (f" · {clean(item.url)}" if item.url else ""))
+                 + (f" · {strip_control(item.url)}" if item.url else ""))
     for v in ex.report.verdicts:
         allowed: tuple[str, ...] = ("title", "summary", "content")
         if v.rule_id.startswith("query:"):
@@ -314,7 +314,7 @@ def format_explained(n: int, ex: Explained, config: Config) -> str:
                 said = f'"{term}" in {", ".join(fields)}' if fields else f'"{term}"'
                 if hits and all(h.tag for h in hits):
                     said += " (" + ", ".join(
-                        f"in {'hashtag' if tag.startswith('#') else 'handle'} {clean(tag)}"
+                        f"in {'hashtag' if tag.startswith('#') else 'handle'} {strip_control(tag)}"
                         for tag in dict.fromkeys(h.tag for h in hits if h.tag)) + ")"
                 where.append(said)
             lines.append(f"   ✔ {label}: matched {'; '.join(where)}")
@@ -332,32 +332,37 @@ def format_explained(n: int, ex: Explained, config: Config) -> str:
 
 
 async def _chat(args: argparse.Namespace, vigie: Vigie) -> int:
-    """The console as a chat platform: one command per line, replies printed."""
-    from adapters.console import render_reply
-
+    """The console as a chat platform: one command per line, replies printed
+    as the ``console`` destination adapter renders them."""
     from .chat import Caller
 
-    layer = make_command_layer(vigie)
-    user = args.user or os.environ.get("USER") or "console"
-    caller = Caller(platform="console", workspace="console", channel=args.channel,
-                    user=user, user_name=user, is_platform_admin=args.admin,
-                    destination="console")
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    interactive = sys.stdin.isatty()
-    loop = asyncio.get_running_loop()
-    while True:
-        if interactive:
-            print("vigie> ", end="", flush=True)
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line:
-            break
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("/vigie"):
-            line = line[len("/vigie"):].strip()
-        reply = await layer.handle(caller, line)
-        print(render_reply(reply, color=color), flush=True)
+    console = make_adapter("console", dataclasses.replace(
+        vigie.config, console=dataclasses.replace(vigie.config.console, output="stdout")))
+    try:
+        if not isinstance(console, ReplyRenderer):
+            raise UnknownDestinationError("the installed console adapter cannot render replies")
+        layer = make_command_layer(vigie)
+        user = args.user or os.environ.get("USER") or "console"
+        caller = Caller(platform="console", workspace="console", channel=args.channel,
+                        user=user, user_name=user, is_platform_admin=args.admin,
+                        destination="console")
+        interactive = sys.stdin.isatty()
+        loop = asyncio.get_running_loop()
+        while True:
+            if interactive:
+                print("vigie> ", end="", flush=True)
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                break
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("/vigie"):
+                line = line[len("/vigie"):].strip()
+            reply = await layer.handle(caller, line)
+            print(console.render_reply(reply), flush=True)
+    finally:
+        await console.close()
     return EXIT_OK
 
 
@@ -408,15 +413,13 @@ async def _print_health(vigie: Vigie) -> None:
 async def _status(vigie: Vigie) -> int:
     from datetime import timedelta
 
-    from adapters.console import clean
-
     print("sources:")
     await _print_health(vigie)
     day = await vigie.store.count_items(since=vigie.clock() - timedelta(days=1))
     total = await vigie.store.count_items()
 
     def _one_line(text: str, limit: int = 200) -> str:
-        text = " ".join(clean(text).split())
+        text = " ".join(strip_control(text).split())
         return text if len(text) <= limit else text[:limit - 1] + "…"
 
     outbox = await vigie.store.outbox_summary()

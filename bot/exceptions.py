@@ -2,12 +2,17 @@
 
 Every exception's ``str()`` is safe to show to a user in a chat channel or a
 terminal: it never contains secrets, stack traces or raw feed bodies.
-Adapters build their user-facing text from the exception's fields.
+Adapters build their user-facing text from the exception's fields, and may
+define subclasses of these for their own failures.
+
+Errors about bad input (a value, a term, a rule, a declaration) also subclass
+:class:`ValueError`, as lemon24/reader's do, so that ``except ValueError``
+keeps working where a caller does not care which.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 
 class VigieError(Exception):
@@ -50,6 +55,42 @@ class QuerySyntaxError(VigieError):
         super().__init__(f"{message} at position {position + 1}")
 
 
+class InvalidValueError(VigieError, ValueError):
+    """A value as written (in the configuration, a command, a database URL)
+    is malformed or out of range; the message says what is expected."""
+
+
+class InvalidOptionError(InvalidValueError):
+    """A subscription option (``limit``, ``digest``, ``quiet``, ``timezone``,
+    ``mention``) does not parse; see :mod:`bot.options`."""
+
+    def __init__(self, option: str, message: str) -> None:
+        #: The option's name.
+        self.option = option
+        #: What is wrong, in plain words.
+        self.message = message
+        super().__init__(message)
+
+
+# -- matching ----------------------------------------------------------------
+
+
+class InvalidTermError(VigieError, ValueError):
+    """A keyword or exclusion term cannot be matched (blank, no letter or
+    digit, a ``*`` other than at its end)."""
+
+
+class RuleError(VigieError, ValueError):
+    """A topic or subscription query cannot be compiled into the matcher."""
+
+    def __init__(self, rule_id: str, message: str) -> None:
+        #: The rule's id: a topic id, or ``query:<subscription name>``.
+        self.rule_id = rule_id
+        #: What is wrong, in plain words.
+        self.message = message
+        super().__init__(f"rule {rule_id!r}: {message}")
+
+
 # -- sources -----------------------------------------------------------------
 
 
@@ -85,6 +126,24 @@ class BlockedAddressError(FetchError):
     """The URL resolves to a private, loopback or link-local address."""
 
     transient = False
+
+
+class ResolutionBlockedError(VigieError, OSError):
+    """Every address a host name resolves to is refused by the URL guard
+    (:class:`bot.netguard.GuardedResolver`).
+
+    An :class:`OSError` on purpose: aiohttp's connector wraps resolver
+    ``OSError`` s in ``ClientConnectorDNSError`` (keeping this one as its
+    ``os_error``), which the fetcher turns into :class:`BlockedAddressError`.
+    """
+
+    def __init__(self, host: str, addresses: Sequence[str]) -> None:
+        #: The host name that was resolved.
+        self.host = host
+        #: The refused addresses.
+        self.addresses = tuple(addresses)
+        shown = ", ".join(self.addresses) or "no address"
+        super().__init__(f"{host} resolves only to non-public addresses ({shown})")
 
 
 class HTTPStatusError(FetchError):
@@ -160,6 +219,15 @@ class StorageError(VigieError):
         self.kind = kind or message
 
 
+class CorruptDataError(VigieError, ValueError):
+    """Stored data cannot be read back (a damaged row, a layout Vigie does not know)."""
+
+
+class NaiveDatetimeError(VigieError, ValueError):
+    """A datetime without a time zone was given where Vigie needs an aware one
+    (a naive time is ambiguous: guessing would shift times silently)."""
+
+
 # -- delivery ----------------------------------------------------------------
 
 
@@ -185,6 +253,14 @@ class UnknownDestinationError(VigieError):
     """No installed adapter handles a destination's scheme."""
 
 
+# -- chat platforms ------------------------------------------------------------
+
+
+class PlatformUnavailableError(VigieError):
+    """A chat platform cannot be reached for now (network, 5xx, 429): worth
+    trying again later."""
+
+
 # -- commands ----------------------------------------------------------------
 
 
@@ -197,6 +273,11 @@ class CommandError(VigieError):
         #: What to type instead, if there is a useful suggestion.
         self.hint = hint
         super().__init__(message if hint is None else f"{message} ({hint})")
+
+
+class CommandDeclarationError(VigieError, ValueError):
+    """A command's declaration is inconsistent with itself or its handler
+    (raised at import, when :data:`bot.commands.COMMANDS` is built)."""
 
 
 class PermissionDeniedError(CommandError):

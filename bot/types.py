@@ -6,10 +6,13 @@ The core passes these between its parts; adapters receive :class:`Alert`.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+
+from .options import SubscriptionOptions
 
 #: The fields of an item that keywords can match in.
 Field = Literal["title", "summary", "content"]
@@ -219,8 +222,14 @@ class Alert:
     title_highlights: tuple[tuple[int, int], ...] = ()
     #: Character spans ``(start, end)`` in ``item.lead`` to emphasise.
     lead_highlights: tuple[tuple[int, int], ...] = ()
-    #: Per-subscription options adapters may use (mention role, colour …).
-    options: dict[str, str] = field(default_factory=dict, compare=False)
+    #: The subscription's options: adapters use ``mention``, the outbox the rest.
+    options: SubscriptionOptions = field(default_factory=SubscriptionOptions, compare=False)
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt to deliver this alert, different for any
+        other (item × destination): a platform's idempotency key or nonce."""
+        return "a" + _hash_of("alert", self.item.source, self.item.key, self.destination)
 
 
 #: Why alerts were collected into one message: the subscription's ``digest``,
@@ -248,8 +257,15 @@ class AlertDigest:
     title: str
     #: The alerts, in published order (never empty).
     alerts: tuple[Alert, ...]
-    #: Per-subscription options (mention …), plus the outbox's ``idempotency_key``.
-    options: dict[str, str] = field(default_factory=dict, compare=False)
+    #: The subscription's options (its newest): adapters use ``mention``.
+    options: SubscriptionOptions = field(default_factory=SubscriptionOptions, compare=False)
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt to deliver this digest, fixed by its
+        members (frozen when it was collected), different for any other."""
+        members = sorted(f"{a.item.source}\x01{a.item.key}" for a in self.alerts)
+        return "d" + _hash_of("digest", self.destination, *members)
 
     def by_topic(self) -> tuple[tuple[str, tuple[Alert, ...]], ...]:
         """The alerts grouped under their first topic's display name (the
@@ -260,6 +276,10 @@ class AlertDigest:
             name = alert.topic_names[0] if alert.topic_names else alert.subscription
             groups.setdefault(name, []).append(alert)
         return tuple((name, tuple(alerts)) for name, alerts in groups.items())
+
+
+def _hash_of(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 # -- sources -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .exceptions import ConfigError
+from .exceptions import ConfigError, InvalidValueError
 
 __all__ = ["DEFAULT_PORT", "Handler", "PublicServer"]
 
@@ -69,11 +69,12 @@ class PublicServer:
     def add_route(self, method: str, path: str, handler: Handler, *,
                   prefix: bool = False) -> None:
         """Answer ``method`` requests to ``path`` (every path under it when
-        ``prefix``) with ``handler``. Raises ValueError when taken already."""
+        ``prefix``) with ``handler``. Raises :class:`InvalidValueError` when
+        taken already."""
         table = self._prefixes if prefix else self._exact
         key = (method.upper(), path)
         if key in table:
-            raise ValueError(f"{method} {path} is served already")
+            raise InvalidValueError(f"{method} {path} is served already")
         table[key] = handler
 
     def remove_route(self, method: str, path: str, *, prefix: bool = False) -> None:

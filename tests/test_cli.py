@@ -129,6 +129,19 @@ async def test_founding_article_dry_run_json(tmp_path: Path, feeds: FeedServer) 
     assert not (tmp_path / "vigie.db").exists()
 
 
+async def test_poll_json_writes_console_alerts_to_stderr(tmp_path: Path,
+                                                         feeds: FeedServer) -> None:
+    # The console is found through its entry point like any destination; in
+    # JSON mode the CLI only tells it to write to standard error.
+    config = make_config(tmp_path, feeds)
+    code, out, err = await vigie("poll", "--once", "--backfill", "--format", "json",
+                                 "--config", str(config))
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows and all("newsroom" in row["subscriptions"] for row in rows)
+    assert "▶ [numerama] Elon *Musk* a acheté" in err and "▶" not in out
+
+
 async def test_poll_once_records_then_alerts_only_new_items(
     tmp_path: Path, feeds: FeedServer
 ) -> None:

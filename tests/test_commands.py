@@ -30,7 +30,7 @@ from bot.commands import (
 )
 from bot.commands._grammar import check_arguments, parse_arguments
 from bot.config import validate
-from bot.exceptions import CommandError
+from bot.exceptions import CommandDeclarationError, CommandError
 from bot.replies import Fields, ItemCard, Reply
 
 NOW = format_datetime(datetime.now(UTC).replace(microsecond=0), usegmt=True)
@@ -184,15 +184,15 @@ def test_a_declaration_disagreeing_with_its_handler_fails_at_once() -> None:
         return Reply.text("")
 
     hours = Int("hours", "Hours", option=True, default=1, minimum=1, maximum=2)
-    with pytest.raises(ValueError, match="hours is typed"):
+    with pytest.raises(CommandDeclarationError, match="hours is typed"):
         table.command("a", summary="A", params=(hours,))(wrong_type)
-    with pytest.raises(ValueError, match="keyword-only parameters must be exactly"):
+    with pytest.raises(CommandDeclarationError, match="keyword-only parameters must be exactly"):
         table.command("b", summary="B", params=(hours,))(missing)
-    with pytest.raises(ValueError, match="declare the group"):
+    with pytest.raises(CommandDeclarationError, match="declare the group"):
         table.command("c d", summary="C")(missing)
-    with pytest.raises(ValueError, match="put it last"):
+    with pytest.raises(CommandDeclarationError, match="put it last"):
         table.command("e", summary="E", params=(Query("q", "Q"), Text("t", "T")))(missing)
-    with pytest.raises(ValueError, match="1 to 100 characters"):
+    with pytest.raises(CommandDeclarationError, match="1 to 100 characters"):
         table.command("f", summary="F" * 101)(missing)
     assert len(table) == 0
 
@@ -383,8 +383,8 @@ async def test_editable_config_topic_and_options(env: tuple[Vigie, CommandLayer,
     described = dict(listing.pairs)["#1"]
     assert "digest daily@08:30" in described and "timezone Europe/Paris" in described
     sub = next(s for s in vigie.config.subscriptions if s.name == "chat-1")
-    assert (sub.digest, sub.quiet, sub.timezone, sub.limit) == (
-        "daily@08:30", "22:00-07:00", "Europe/Paris", None)
+    assert sub.options.as_strings() == {"digest": "daily@08:30", "quiet": "22:00-07:00",
+                                        "timezone": "Europe/Paris"}
     assert "Unsubscribed: #1" in text(await run(layer, "unsubscribe gpu"))
     console = Caller("console", "console", "console", "me", is_platform_admin=True,
                      destination="console")

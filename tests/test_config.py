@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT, write_config
 
 from bot.config import load_config, parse_duration, parse_size, validate
-from bot.exceptions import ConfigError
+from bot.exceptions import ConfigError, InvalidValueError
 
 MINIMAL = {
     "sources": [{"name": "a", "url": "https://example.org/feed"}],
@@ -53,7 +53,7 @@ def test_durations(text: str | int, seconds: float) -> None:
 
 @pytest.mark.parametrize("text", ["", "ten minutes", "-5s", "0s", "5 parsecs"])
 def test_bad_durations(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidValueError):
         parse_duration(text)
 
 
@@ -141,7 +141,7 @@ def test_booleans_are_not_numbers() -> None:
     "3000000d", "9" * 400 + "s", float("nan"), float("inf"), 10**400, 3651 * 86400, [1], None,
 ])
 def test_durations_are_bounded(value: object) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(InvalidValueError) as info:
         parse_duration(value)  # type: ignore[arg-type]
     assert "expected a duration" in str(info.value) or "at most 3650d" in str(info.value)
 

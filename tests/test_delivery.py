@@ -30,7 +30,7 @@ from adapters.webhook import (
 )
 from bot._delivery import Deliverer, DeliverySettings, redact_destination
 from bot._destinations import Destinations
-from bot._outbox import IDEMPOTENCY_OPTION, idempotency_key, make_digest
+from bot._outbox import make_digest
 from bot._storage import SQLStore, make_store
 from bot._storage._codec import encode_alert
 from bot._storage._tables import UTCDateTime
@@ -38,6 +38,7 @@ from bot._types import Lane, NewItem, Store
 from bot.app import make_vigie
 from bot.config import Config, load_config
 from bot.exceptions import ConfigError, DeliveryError, UnknownDestinationError
+from bot.options import SubscriptionOptions
 from bot.types import Alert, AlertDigest, Item, SourceState
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -54,7 +55,7 @@ def make_alert(n: int, *, destination: str = "rec:a", subscription: str = "sub-a
                 published=T0 + timedelta(seconds=n), language="en")
     return Alert(item=item, subscription=subscription, destination=destination,
                  topics=(topic.lower(),), topic_names=(topic,), matched_terms=(topic,),
-                 options=dict(options or {}))
+                 options=SubscriptionOptions.parse(options or {}))
 
 
 async def queue(store: Store, alerts: list[Alert], when: datetime = T0) -> None:
@@ -84,7 +85,7 @@ class Recorder:
             raise self.failures.popleft()
 
     async def send(self, alert: Alert) -> str | None:
-        self._attempt(alert.options[IDEMPOTENCY_OPTION])
+        self._attempt(alert.idempotency_key)
         self.alerts.append(alert)
         self.sent.set()
         return f"m{len(self.alerts)}"
@@ -101,7 +102,7 @@ class DigestRecorder(Recorder):
         self.digests: list[AlertDigest] = []
 
     async def send_digest(self, digest: AlertDigest) -> str | None:
-        self._attempt(digest.options[IDEMPOTENCY_OPTION])
+        self._attempt(digest.idempotency_key)
         self.digests.append(digest)
         return f"d{len(self.digests)}"
 
@@ -302,7 +303,7 @@ async def test_alerts_go_out_in_order_once_with_a_stable_key(store: SQLStore) ->
     clock.advance(seconds=2)
     stats = await worker.deliver_due()
     assert stats.sent == 3 and rec.titles() == ["Item 1", "Item 2", "Item 3"]
-    assert rec.attempts[0] == rec.attempts[1] == idempotency_key(make_alert(1))
+    assert rec.attempts[0] == rec.attempts[1] == make_alert(1).idempotency_key
     assert len(set(rec.attempts[1:])) == 3
     assert await store.delivery_counts() == {"pending": 0, "sent": 3, "failed": 0}
     assert (await worker.deliver_due()).sent == 0
@@ -483,20 +484,20 @@ async def test_webhook_posts_signed_json_with_an_idempotency_key() -> None:
         adapter = WebhookAdapter(settings=WebhookSettings(secret=SECRET, per_second=100),
                                  allow_private=True)
         dest = adapter.destination(hook.url("/news"))
-        alert = make_alert(1, options={"mention": "here",
-                                       IDEMPOTENCY_OPTION: "key-1"})
+        alert = make_alert(1, options={"mention": "here"})
         try:
             assert await dest.send(alert) == "msg-1"
             digest = make_digest("overflow", "sub-a", "webhook:x",
-                                 [make_alert(n) for n in (2, 3)], {"limit": "1/h"})
+                                 [make_alert(n) for n in (2, 3)],
+                                 SubscriptionOptions.parse({"limit": "1/h"}))
             assert await dest.send_digest(digest) == "msg-2"
         finally:
             await adapter.close()
     first, second = hook.received
-    assert first.key == "key-1" and hook.rejected == []
+    assert first.key == alert.idempotency_key and hook.rejected == []
     body = first.body
     assert (body["type"], body["id"], body["subscription"], body["mention"]) == (
-        "alert", "key-1", "sub-a", "here")
+        "alert", alert.idempotency_key, "sub-a", "here")
     assert body["item"]["title"] == "Item 1" and body["item"]["url"] == "https://news.example/1"
     assert body["item"]["published"] == "2024-05-01T12:00:01Z"
     assert body["timestamp"] == int(first.headers["X-Vigie-Timestamp"])
@@ -504,13 +505,13 @@ async def test_webhook_posts_signed_json_with_an_idempotency_key() -> None:
     assert second.body["type"] == "digest" and second.body["kind"] == "overflow"
     assert second.body["title"] == "2 more items matched GPU in the last hour"
     assert [i["title"] for i in second.body["items"]] == ["Item 2", "Item 3"]
-    assert second.key == digest.options[IDEMPOTENCY_OPTION]
+    assert second.key == digest.idempotency_key
     raw = b'{"a":1}'
     from adapters.webhook import sign
     assert verify(SECRET, raw, sign(SECRET, raw))
     assert not verify(SECRET, raw + b" ", sign(SECRET, raw))
     assert not verify("another-secret-0123456789", raw, sign(SECRET, raw))
-    assert alert_body(make_alert(9), 5)["id"] == idempotency_key(make_alert(9))
+    assert alert_body(make_alert(9), 5)["id"] == make_alert(9).idempotency_key
 
 
 async def test_webhook_answers_map_to_retries_and_failures() -> None:

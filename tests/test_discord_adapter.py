@@ -29,16 +29,18 @@ from adapters.discord import (
     redact_webhook_url,
 )
 from adapters.discord.bot import DiscordBot, start_discord
-from adapters.discord.render import escape
+from adapters.discord.markup import escape
 from adapters.discord.settings import configure_endpoints
 from bot._delivery import Deliverer
 from bot._destinations import Destinations, section_validators
 from bot._outbox import digest_alert, make_digest
 from bot._storage import make_store
-from bot._types import DigestDestination, NewItem
+from bot._types import NewItem
 from bot.chat import Caller, CompletionKind
 from bot.config import Config, validate
 from bot.exceptions import ConfigError, DeliveryError, UnknownDestinationError
+from bot.options import SubscriptionOptions
+from bot.plugins import DigestDestination
 from bot.replies import Heading, ItemCard, Reply
 from bot.types import Alert, AlertDigest, DigestKind, Item, SourceState
 
@@ -64,7 +66,7 @@ def make_alert(destination: str, *, key: str = "guid-1", lead: str = "The GPU is
                 published=datetime(2025, 3, 1, 9, 30, tzinfo=UTC), language="en")
     return Alert(item=item, subscription="gpu-news", destination=destination, topics=("gpu",),
                  topic_names=("GPUs",), matched_terms=("GPU",), lead_highlights=((4, 7),),
-                 options=options or {})
+                 options=SubscriptionOptions.parse(options or {}))
 
 
 @pytest.fixture
@@ -383,7 +385,7 @@ def digest_of(destination: str, keys: list[str], *, kind: DigestKind = "digest",
         if i % 2:
             a = dataclasses.replace(a, topics=("ai",), topic_names=("AI",))
         alerts.append(a)
-    return make_digest(kind, "gpu-news", destination, alerts, opts)
+    return make_digest(kind, "gpu-news", destination, alerts, SubscriptionOptions.parse(opts))
 
 
 async def test_a_digest_is_one_message_of_embeds_by_topic(
@@ -595,8 +597,7 @@ def admin_guild(fake: FakeDiscord) -> FakeGuild:
 @pytest.fixture
 async def discord_bot(fake: FakeDiscord, admin_guild: FakeGuild,
                       handler: CannedCommandHandler) -> AsyncIterator[DiscordBot]:
-    settings = settings_for(fake, guilds=(int(admin_guild.id),),
-                            admin_roles=frozenset({fake.role_id(admin_guild, ADMIN_ROLE_NAME)}))
+    settings = settings_for(fake, guilds=(int(admin_guild.id),))
     configure_endpoints(settings.api_base, settings.gateway_url)
     client = DiscordBot(settings, handler, guild_ready_timeout=0.05, defer_after=0.5)
     task = asyncio.create_task(client.start(fake.token))

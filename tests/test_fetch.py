@@ -12,15 +12,7 @@ from email.utils import format_datetime
 import pytest
 from feedserver import FeedServer, Reply, StaticResolver, gzip_bomb
 
-from bot._fetch import (
-    MAX_RETRY_AFTER,
-    Fetcher,
-    FetchSettings,
-    backoff_delay,
-    parse_retry_after,
-    rate_limit_reset,
-    rate_limit_wait,
-)
+from bot._fetch import Fetcher, FetchSettings, backoff_delay, rate_limit_reset, rate_limit_wait
 from bot.exceptions import (
     BlockedAddressError,
     BodyTooLargeError,
@@ -29,6 +21,7 @@ from bot.exceptions import (
     GoneError,
     HTTPStatusError,
 )
+from bot.plugins import MAX_RETRY_AFTER, parse_retry_after
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>T</title>

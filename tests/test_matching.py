@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 from bot._matching import MAX_VARIED_WORDS, Matcher, Rule, highlight_spans, term_variants
 from bot._normalize import normalize
 from bot._query import Not, Or, Term, parse_query
+from bot.app import compile_matcher
+from bot.config import Config, TopicConfig
+from bot.exceptions import InvalidTermError, RuleError
 from bot.types import Document, TopicVerdict
 
 FR_TITLE = "Elon Musk a acheté 100 000 GPU pour l’IA générative de Twitter"
@@ -131,11 +134,12 @@ def test_variants_do_not_blow_up_on_long_phrases() -> None:
 
 @pytest.mark.parametrize("bad", ["", "   ", "!!!", "*", " * ", "gp*u", "gpu**", "’-’"])
 def test_blank_or_malformed_terms_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match="rule 't'"):
+    with pytest.raises(RuleError, match="rule 't'") as info:
         Matcher.compile([Rule("t", ("ok", bad))])
-    with pytest.raises(ValueError):
+    assert info.value.rule_id == "t" and isinstance(info.value, ValueError)
+    with pytest.raises(RuleError):
         Matcher.compile([Rule("t", ("ok",), exclude=(bad,))])
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidTermError):
         highlight_spans("text", [bad])
 
 
@@ -151,8 +155,19 @@ def test_blank_or_malformed_terms_are_refused(bad: str) -> None:
     ],
 )
 def test_invalid_rules(rule: Rule, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        Matcher.compile([rule])
+    with pytest.raises(RuleError, match=message) as info:
+        Matcher.compile([Rule("fine", ("ok",)), rule])
+    assert info.value.rule_id == "t"
+
+
+def test_compile_matcher_leaves_out_a_bad_rule_by_its_id() -> None:
+    # A chat edit that slipped past validation must not stop every poll.
+    config = Config(path="t", topics=(
+        TopicConfig("gpu", "GPU", ("gpu",)), TopicConfig("bad", "Bad", ("gp*u",)),
+        TopicConfig("ia", "IA", ("ia",))))
+    matcher = compile_matcher(config)
+    verdicts = matcher.match(Document("GPU et IA")).verdicts
+    assert [(v.rule_id, v.matched) for v in verdicts] == [("gpu", True), ("ia", True)]
 
 
 # -- fields, exclusions, languages, explain ------------------------------------

@@ -7,16 +7,15 @@ import ipaddress
 import pytest
 from feedserver import StaticResolver
 
-from bot._netguard import (
+from bot.exceptions import BlockedAddressError, FetchError, ResolutionBlockedError
+from bot.netguard import (
     GuardedResolver,
-    ResolutionBlocked,
     address_permitted,
     check_url,
     is_public_address,
     parse_networks,
     redact_url,
 )
-from bot.exceptions import BlockedAddressError, FetchError
 
 PUBLIC = [
     "8.8.8.8",
@@ -206,7 +205,7 @@ async def test_resolver_drops_non_public_addresses_from_mixed_answers() -> None:
 async def test_resolver_refuses_names_with_only_internal_addresses() -> None:
     inner = StaticResolver({"rebind.example": ["169.254.169.254", "127.0.0.1"]})
     guard = GuardedResolver(inner)
-    with pytest.raises(ResolutionBlocked) as info:
+    with pytest.raises(ResolutionBlockedError) as info:
         await guard.resolve("rebind.example", 80)
     # an OSError, so that aiohttp's connector reports it as a resolution failure
     assert isinstance(info.value, OSError)
@@ -228,14 +227,14 @@ async def test_resolver_passes_lookup_failures_through() -> None:
     guard = GuardedResolver(StaticResolver({}))
     with pytest.raises(OSError) as info:
         await guard.resolve("nowhere.invalid")
-    assert not isinstance(info.value, ResolutionBlocked)
+    assert not isinstance(info.value, ResolutionBlockedError)
 
 
 async def test_default_resolver_guards_real_localhost() -> None:
     """With aiohttp's own resolver: the system resolves localhost to loopback."""
     guard = GuardedResolver()
     try:
-        with pytest.raises(ResolutionBlocked):
+        with pytest.raises(ResolutionBlockedError):
             await guard.resolve("localhost", 80)
         open_guard = GuardedResolver(allow_private=True)
         try:

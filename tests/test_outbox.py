@@ -12,14 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot._outbox import (
-    IDEMPOTENCY_OPTION,
     Hold,
     Send,
-    delivery_options,
     digest_alert,
-    digest_key,
     digest_text,
-    idempotency_key,
     make_digest,
     next_digest_time,
     next_free_slot,
@@ -29,9 +25,9 @@ from bot._outbox import (
     retry_delay,
     window_words,
 )
-from bot._schedule import parse_digest, parse_limit, parse_quiet
 from bot._types import Delivery
-from bot.types import Alert, Item
+from bot.options import SubscriptionOptions, parse_digest, parse_limit, parse_quiet
+from bot.types import Alert, AlertDigest, Item
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
@@ -44,7 +40,7 @@ def make_alert(n: int, *, options: dict[str, str] | None = None, topic: str = "G
                 published=T0 + timedelta(seconds=n), language="en")
     return Alert(item=item, subscription="gpu-news", destination=destination,
                  topics=(topic.lower(),), topic_names=(topic,), matched_terms=(topic,),
-                 options=dict(options or {}))
+                 options=SubscriptionOptions.parse(options or {}))
 
 
 def d(n: int, *, created: datetime = T0, options: dict[str, str] | None = None,
@@ -122,29 +118,33 @@ def test_retry_delay_is_exponential_jittered_and_honours_retry_after() -> None:
     assert retry_delay(2, base=0.5, cap=2.0, rand=lambda: 0.5) == 1.0
 
 
-def test_options_that_no_longer_parse_are_ignored() -> None:
-    opts = delivery_options({"limit": "lots", "digest": "hourly", "timezone": "Mars/Base"})
-    assert opts.limit is None and opts.digest == parse_digest("hourly")
-    assert opts.timezone == ZoneInfo("UTC")
-    assert release_times({"digest": "daily@08:30", "quiet": "22:00-07:15",
-                          "timezone": "Europe/Paris"}) == [
+def test_release_times_are_the_digest_time_and_the_end_of_quiet_hours() -> None:
+    assert release_times(SubscriptionOptions.parse(
+        {"digest": "daily@08:30", "quiet": "22:00-07:15", "timezone": "Europe/Paris"})) == [
         (8, 30, "Europe/Paris"), (7, 15, "Europe/Paris")]
-    assert release_times({"digest": "hourly"}) == [(None, 0, "UTC")]
-    assert release_times({}) == []
+    assert release_times(SubscriptionOptions.parse({"digest": "hourly"})) == [(None, 0, "UTC")]
+    assert release_times(SubscriptionOptions()) == []
 
 
 # -- idempotency -------------------------------------------------------------------------
 
 
+def _digest(alerts: Sequence[Alert], destination: str = "slack:C1") -> AlertDigest:
+    return AlertDigest("digest", "gpu-news", destination, "t", tuple(alerts))
+
+
 def test_idempotency_keys_are_stable_and_distinct() -> None:
     a = make_alert(1)
-    assert idempotency_key(a) == idempotency_key(dataclasses.replace(a, topics=("x",)))
-    assert idempotency_key(a) != idempotency_key(make_alert(2))
-    assert idempotency_key(a) != idempotency_key(make_alert(1, destination="slack:C2"))
+    assert a.idempotency_key == dataclasses.replace(a, topics=("x",)).idempotency_key
+    assert a.idempotency_key != make_alert(2).idempotency_key
+    assert a.idempotency_key != make_alert(1, destination="slack:C2").idempotency_key
     alerts = [make_alert(n) for n in range(3)]
-    assert digest_key("slack:C1", alerts) == digest_key("slack:C1", alerts[::-1])
-    assert digest_key("slack:C1", alerts) != digest_key("slack:C1", alerts[:2])
-    assert digest_key("slack:C1", alerts) != idempotency_key(alerts[0])
+    key = _digest(alerts).idempotency_key
+    assert key == _digest(alerts[::-1]).idempotency_key
+    assert key == dataclasses.replace(_digest(alerts), kind="overflow", title="u").idempotency_key
+    assert key != _digest(alerts[:2]).idempotency_key
+    assert key != _digest(alerts, "slack:C2").idempotency_key
+    assert key != alerts[0].idempotency_key
 
 
 # -- plans ---------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_past_the_limit_alerts_are_rolled_up_never_dropped() -> None:
     assert rollup.ids == (4, 5, 6) and rollup.kind == "overflow" and rollup.digest_id is None
     assert plan.wake is None
     digest = make_digest("overflow", "gpu-news", "slack:C1",
-                         [x.alert for x in rollup.deliveries], limit)
+                         [x.alert for x in rollup.deliveries], SubscriptionOptions.parse(limit))
     assert digest.title == "3 more items matched GPU in the last hour"
 
 
@@ -239,7 +239,8 @@ def test_quiet_hours_hold_alerts_and_send_them_as_one_message() -> None:
     plan = plan_lane([*held, d(3, options=quiet, created=morning)], morning)
     assert [(s.ids, s.kind) for s in plan.sends] == [((1, 2), "quiet"), ((3,), None)]
     digest = make_digest("quiet", "gpu-news", "slack:C1",
-                         [x.alert for x in plan.sends[0].deliveries], quiet)
+                         [x.alert for x in plan.sends[0].deliveries],
+                         SubscriptionOptions.parse(quiet))
     assert digest.title == "2 items matched GPU during quiet hours"
     # Alone, a held alert goes out as itself.
     plan = plan_lane(held[:1], morning)
@@ -365,18 +366,19 @@ def test_quiet_and_digest_lanes_never_send_in_quiet_hours(offsets: list[int],
 
 def test_a_rollup_lists_its_first_links_and_counts_the_rest() -> None:
     alerts = [make_alert(n) for n in range(14)]
-    digest = make_digest("overflow", "gpu-news", "slack:C1", alerts, {"limit": "10/h"})
+    digest = make_digest("overflow", "gpu-news", "slack:C1", alerts,
+                         SubscriptionOptions.parse({"limit": "10/h"}))
     assert digest.title == "14 more items matched GPU in the last hour"
     text = digest_text(digest)
     assert text.splitlines()[0] == "• Item 0 (src) https://news.example/0"
     assert text.count("•") == 5 and text.endswith("… and 9 more")
-    assert digest.options[IDEMPOTENCY_OPTION] == digest_key("slack:C1", alerts)
+    assert digest.idempotency_key == _digest(alerts).idempotency_key
 
 
 def test_a_digest_lists_items_by_topic_and_falls_back_to_one_alert() -> None:
     alerts = [make_alert(1, topic="GPU"), make_alert(2, topic="IA"), make_alert(3, topic="GPU")]
     digest = make_digest("digest", "news", "console", alerts,
-                         {"digest": "daily@08:30", "mention": "here"})
+                         SubscriptionOptions.parse({"digest": "daily@08:30", "mention": "here"}))
     assert digest.title == "Daily digest: 3 items matched GPU or IA"
     assert [(name, [a.item.key for a in group]) for name, group in digest.by_topic()] == [
         ("GPU", ["k1", "k3"]), ("IA", ["k2"])]
@@ -386,7 +388,8 @@ def test_a_digest_lists_items_by_topic_and_falls_back_to_one_alert() -> None:
     alert = digest_alert(digest)
     assert alert.item.source == "vigie" and alert.item.title == digest.title
     assert alert.item.lead == digest_text(digest)
-    assert alert.item.key == "digest:" + digest.options[IDEMPOTENCY_OPTION]
-    assert alert.topic_names == ("GPU", "IA") and alert.options["mention"] == "here"
-    hourly = make_digest("digest", "news", "console", alerts[:1], {"digest": "hourly"})
+    assert alert.item.key == "digest:" + digest.idempotency_key
+    assert alert.topic_names == ("GPU", "IA") and alert.options.mention == "here"
+    hourly = make_digest("digest", "news", "console", alerts[:1],
+                         SubscriptionOptions.parse({"digest": "hourly"}))
     assert hourly.title == "Hourly digest: 1 item matched GPU"

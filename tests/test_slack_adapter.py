@@ -30,6 +30,7 @@ from bot._storage import make_store
 from bot._types import NewItem
 from bot.config import Config, validate
 from bot.exceptions import ConfigError, DeliveryError, UnknownDestinationError
+from bot.options import SubscriptionOptions
 from bot.types import Alert, SourceState
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -380,7 +381,7 @@ async def test_webhook_urls_are_restricted(fake: FakeSlack) -> None:
 
 
 def problems(table: dict[str, Any]) -> dict[str, str]:
-    return dict(SlackAdapter.validate_settings(table))
+    return dict(SlackAdapter.settings_problems(table))
 
 
 def test_settings_validation() -> None:
@@ -553,7 +554,8 @@ async def test_an_hourly_digest_through_the_outbox_survives_a_429_burst(
     store = make_store(f"sqlite:///{tmp_path / 'v.db'}")
     await store.migrate()
     await store.sync_sources([("src", "https://example.org/feed", True)])
-    alerts = [dataclasses.replace(a, options={"digest": "hourly"}) for a in fourteen()[:6]]
+    hourly = SubscriptionOptions.parse({"digest": "hourly"})
+    alerts = [dataclasses.replace(a, options=hourly) for a in fourteen()[:6]]
     await store.save_poll(
         SourceState("src", "https://example.org/feed", last_poll=T0, initialised=True),
         [NewItem(a.item, ("gpu",), (a,)) for a in alerts],

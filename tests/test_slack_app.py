@@ -26,6 +26,7 @@ from fakes.slack_server import (
 from adapters.slack import SlackSettings
 from adapters.slack.app import EVENTS_PATH, SlackApp, start_slack
 from bot.chat import Caller, CompletionKind
+from bot.commands import AdminPolicy
 from bot.config import Config
 from bot.exceptions import ConfigError
 from bot.replies import Fields, Heading, ItemCard, Reply, Text
@@ -36,12 +37,15 @@ ADMIN_COMMANDS = {"subscribe", "unsubscribe", "keywords", "topic", "sources"}
 class CannedCommandHandler:
     """Test double for the command layer: records calls, answers canned replies.
 
-    Admin commands are refused to non-admins, the way the real layer does.
+    Admin commands are refused to non-admins, the way the real layer does,
+    with the real admin policy (``admin_users`` as configured).
     ``gate``, when given, holds every command until it is set (slow work);
     ``called`` is set once a call is recorded.
     """
 
-    def __init__(self, *, gate: asyncio.Event | None = None, fail: bool = False) -> None:
+    def __init__(self, *, gate: asyncio.Event | None = None, fail: bool = False,
+                 admin_users: tuple[str, ...] = ()) -> None:
+        self.admins = AdminPolicy.from_tables({"slack": {"admin_users": list(admin_users)}})
         self.calls: list[tuple[Caller, str]] = []
         self.called = asyncio.Event()
         self.gate = gate
@@ -55,7 +59,7 @@ class CannedCommandHandler:
         if self.fail:
             raise RuntimeError("boom")
         word = text.split(" ", 1)[0]
-        if word in ADMIN_COMMANDS and not caller.is_platform_admin:
+        if word in ADMIN_COMMANDS and not self.is_admin(caller):
             return Reply.error(f"Only workspace admins can use {word}.")
         if word == "subscribe":
             return Reply.text(f"This channel now gets alerts for {text[10:]}.", ephemeral=True)
@@ -70,6 +74,9 @@ class CannedCommandHandler:
 
     async def complete(self, caller: Caller, kind: CompletionKind, prefix: str) -> list[str]:
         return []
+
+    def is_admin(self, caller: Caller) -> bool:
+        return self.admins.allows(caller)
 
 
 def free_port() -> int:
@@ -187,8 +194,8 @@ async def test_non_admin_is_refused_ephemerally(fake: FakeSlack) -> None:
 
 async def test_configured_admins_and_the_users_info_cache(fake: FakeSlack) -> None:
     now = [1000.0]
-    handler = CannedCommandHandler()
-    app = await running(socket_settings(fake, admin_users=("U0MEMBER",)), handler,
+    handler = CannedCommandHandler(admin_users=("U0MEMBER",))
+    app = await running(socket_settings(fake), handler,
                         clock=lambda: now[0])
     try:
         # One command after the other: the ack comes before the users.info lookup, so
@@ -205,8 +212,10 @@ async def test_configured_admins_and_the_users_info_cache(fake: FakeSlack) -> No
     finally:
         await app.close()
     assert len(fake.calls_to("users.info")) == 2
-    flags = [c.is_platform_admin for c, _ in handler.calls]
-    assert flags == [True, True, True, True, False]
+    # U0MEMBER is an admin by the core's policy (Slack was not asked), U0ADMIN by Slack's word.
+    flags = [(c.user, c.is_platform_admin, handler.is_admin(c)) for c, _ in handler.calls]
+    assert flags == [("U0MEMBER", False, True)] + [("U0ADMIN", True, True)] * 3 + [
+        ("U0ADMIN", False, False)]
 
 
 async def test_users_info_failure_means_not_admin(fake: FakeSlack) -> None:

@@ -15,18 +15,18 @@ from fakes.slack_server import block_problem, mentions, message_problem, message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.slack.render import (
+from adapters.slack.markup import (
     HEADER_TEXT_LIMIT,
     MAX_BLOCKS,
     SECTION_TEXT_LIMIT,
     escape,
     mrkdwn,
-    render_alert,
-    render_digest,
-    render_reply,
     safe_url,
 )
-from bot._outbox import LISTED_IN_ROLLUP, make_digest
+from adapters.slack.render import render_alert, render_digest, render_reply
+from bot._outbox import make_digest
+from bot.options import SubscriptionOptions
+from bot.plugins import LISTED_IN_ROLLUP
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest, DigestKind, Item
 
@@ -386,8 +386,8 @@ def digest_alert(
 def digest_of(alerts: list[Alert], kind: DigestKind = "digest",
               options: dict[str, str] | None = None) -> AlertDigest:
     """A digest as the outbox makes it (its real title)."""
-    return make_digest(kind, "newsroom", "slack:C0NEWS", alerts,
-                       options if options is not None else {"digest": "daily@08:30"})
+    return make_digest(kind, "newsroom", "slack:C0NEWS", alerts, SubscriptionOptions.parse(
+        options if options is not None else {"digest": "daily@08:30"}))
 
 
 def listed_lines(payload: dict[str, Any]) -> list[str]:

@@ -19,6 +19,7 @@ from bot._storage import SQLStore, make_store
 from bot._storage._codec import decode_alert, encode_alert
 from bot._types import NewItem, SearchTerm, Store
 from bot.exceptions import StorageError
+from bot.options import UTC_ZONE, SubscriptionOptions
 from bot.types import Alert, Item, SourceState, StoredItem
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -45,7 +46,8 @@ def alert(it: Item, destination: str = "console", subscription: str = "sub") -> 
         item=it, subscription=subscription, destination=destination, topics=("ai",),
         topic_names=("IA",), matched_terms=("IA générative",),
         title_highlights=((0, 2),), lead_highlights=((1, 3), (5, 8)),
-        options={"mention": "@here"},
+        options=SubscriptionOptions.parse({"mention": "here", "digest": "daily@08:30",
+                                           "timezone": "Europe/Paris"}),
     )
 
 
@@ -382,7 +384,10 @@ def test_alert_codec_round_trip() -> None:
     a = alert(it)
     back = decode_alert(encode_alert(a))
     assert back == a
-    assert back.options == {"mention": "@here"}
+    assert back.options == a.options and back.options.mention == "here"
+    # A stored option that no longer parses is left out, the others kept.
+    stale = encode_alert(a).replace('"Europe/Paris"', '"Mars/Olympus"')
+    assert decode_alert(stale).options == dataclasses.replace(a.options, timezone=UTC_ZONE)
     assert back.item.published == it.published and back.item.published.tzinfo == UTC  # type: ignore[union-attr]
     assert encode_alert(a).isascii()
     for bad in ["", "[]", '{"v": 99}', '{"v": 1, "item": {}}']:

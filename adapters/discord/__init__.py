@@ -6,7 +6,8 @@ Destinations (entry points of the ``vigie.destinations`` group):
 - ``discord-webhook:<webhook URL>`` — :class:`DiscordWebhookAdapter`.
 
 The ``[discord]`` table is described in :mod:`adapters.discord.settings`;
-rendering (pure) is in :mod:`adapters.discord.render`; the gateway bot with
+rendering (pure) is in :mod:`adapters.discord.markup` (limits, safe text)
+and :mod:`adapters.discord.render` (the messages); the gateway bot with
 the slash commands is in :mod:`adapters.discord.bot`, its command tree in
 :mod:`adapters.discord.commands` and its paged answers in :mod:`adapters.discord.pages`.
 
@@ -45,7 +46,7 @@ from .destination import (
     parse_webhook_url,
     redact_webhook_url,
 )
-from .settings import DiscordSettings, configure_endpoints, validate_settings
+from .settings import DiscordSettings, configure_endpoints, settings_problems
 
 # The bot module (discord.Client, slash commands) is imported on demand:
 # ``from adapters.discord.bot import start_discord``.
@@ -61,5 +62,5 @@ __all__ = [
     "digest_nonce",
     "parse_webhook_url",
     "redact_webhook_url",
-    "validate_settings",
+    "settings_problems",
 ]

@@ -28,7 +28,7 @@ from bot.replies import Reply
 from .commands import command_groups
 from .destination import install_redaction
 from .pages import PAGE_TIMEOUT, PageView, message_kwargs
-from .render import reply_pages
+from .render import render_reply_pages
 from .settings import DiscordSettings, configure_endpoints
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class DiscordBot(discord.Client):
         """Send ``reply`` as the interaction's response: one message, with
         Previous / Next buttons when it has several pages."""
         ephemeral = reply.ephemeral or reply.is_error or force_ephemeral
-        pages = reply_pages(reply, colors=self.settings.colors)
+        pages = render_reply_pages(reply, colors=self.settings.colors)
         view = PageView(pages, owner_id=interaction.user.id, timeout=self.page_timeout) \
             if len(pages) > 1 else None
         kwargs = message_kwargs(pages[0])

@@ -11,7 +11,7 @@ configured display name and avatar, into a thread when the URL has a
 ``thread_id`` query parameter.
 
 Both render digests natively (``send_digest``): one message listing the
-collected items by topic (:func:`adapters.discord.render.digest_message`),
+collected items by topic (:func:`adapters.discord.render.render_digest`),
 posted as the bot with a nonce derived from the outbox's idempotency key.
 
 Failures become :class:`bot.exceptions.DeliveryError`: rate limits, 5xx,
@@ -34,14 +34,14 @@ import aiohttp
 import discord
 import discord.http
 
-from bot._logs import REDACTOR as _CORE_REDACTOR
-from bot._outbox import IDEMPOTENCY_OPTION, digest_key
 from bot.config import Config
-from bot.exceptions import DeliveryError, UnknownDestinationError
+from bot.exceptions import DeliveryError, InvalidValueError, UnknownDestinationError
+from bot.plugins import REDACTOR
 from bot.types import Alert, AlertDigest
 
-from .render import NONCE_LIMIT, Message, alert_message, digest_message, role_id
-from .settings import DiscordSettings, configure_endpoints, validate_settings
+from .markup import NONCE_LIMIT, role_id
+from .render import Message, render_alert, render_digest
+from .settings import DiscordSettings, configure_endpoints, settings_problems
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +65,8 @@ _SECRET_FIELD_RE = re.compile(r"""(['"]token['"]\s*:\s*)(['"])[^'"]*\2""")
 
 # discord.py logs request URLs and gateway events at DEBUG level; webhook and
 # interaction URLs carry their token in the path, and interaction events in a
-# ``token`` field. The core's redactor (bot._logs) learns these patterns and
-# the bot token, and is set on discord.py's loggers as a filter.
-REDACTOR = _CORE_REDACTOR
+# ``token`` field. The core's redactor (bot.plugins.REDACTOR) learns these
+# patterns and the bot token, and is set on discord.py's loggers as a filter.
 REDACTOR.add_pattern(_SECRET_PATH_RE, r"/\1/\2/<redacted>")
 REDACTOR.add_pattern(_SECRET_FIELD_RE, r"\1\2<redacted>\2")
 #: discord.py's module loggers (filters do not apply to records propagated from children).
@@ -150,14 +149,12 @@ def alert_nonce(alert: Alert) -> str:
 def digest_nonce(digest: AlertDigest) -> str:
     """A nonce (at most 25 characters) that is the same for every send of one digest.
 
-    Derived from the outbox's idempotency key (``digest.options["idempotency_key"]``,
-    fixed by the digest's members), and equal to the nonce of the digest's
-    plain-text form (:func:`bot._outbox.digest_alert`), so a digest half-sent
-    one way and retried the other is still not posted twice.
+    Derived from the digest's idempotency key (fixed by its members), and
+    equal to the nonce of the digest's plain-text form (its item is keyed
+    ``digest:<idempotency key>``), so a digest half-sent one way and retried
+    the other is still not posted twice.
     """
-    key = digest.options.get(IDEMPOTENCY_OPTION) or digest_key(digest.destination,
-                                                                digest.alerts)
-    return _nonce("vigie", f"digest:{key}", digest.destination)
+    return _nonce("vigie", f"digest:{digest.idempotency_key}", digest.destination)
 
 
 def _settings(config: Config | None, settings: DiscordSettings | None) -> DiscordSettings:
@@ -188,12 +185,12 @@ class DiscordChannelDestination:
 
     async def send(self, alert: Alert) -> str | None:
         """Post ``alert``; returns the message id. Raises DeliveryError."""
-        message = alert_message(alert, colors=self.adapter.settings.colors)
+        message = render_alert(alert, colors=self.adapter.settings.colors)
         return await self._post(message, alert_nonce(alert))
 
     async def send_digest(self, digest: AlertDigest) -> str | None:
         """Post ``digest`` as one message; returns its id. Raises DeliveryError."""
-        message = digest_message(digest, colors=self.adapter.settings.colors)
+        message = render_digest(digest, colors=self.adapter.settings.colors)
         return await self._post(message, digest_nonce(digest))
 
     async def _post(self, message: Message, nonce: str) -> str:
@@ -222,10 +219,10 @@ class DiscordChannelDestination:
 class DiscordAdapter:
     """The ``discord`` destination scheme: channels the bot posts in.
 
-    Also owns the ``[discord]`` configuration table (:meth:`validate_settings`).
+    Also owns the ``[discord]`` configuration table (:meth:`settings_problems`).
     """
 
-    validate_settings = staticmethod(validate_settings)
+    settings_problems = staticmethod(settings_problems)
 
     def __init__(self, config: Config | None = None, *,
                  settings: DiscordSettings | None = None) -> None:
@@ -294,28 +291,29 @@ def parse_webhook_url(url: str, api_base: str | None = None) -> tuple[int, str, 
     """``(webhook id, token, thread id or None)`` from a webhook URL.
 
     Accepts Discord's own URLs (``https://discord.com/api/webhooks/…``) and,
-    when ``api_base`` is set, URLs under it. Raises ValueError (whose message
-    never contains the token).
+    when ``api_base`` is set, URLs under it. Raises
+    :class:`~bot.exceptions.InvalidValueError` (whose message never contains
+    the token).
     """
     try:
         parts = urlsplit(url.strip())
     except ValueError:
-        raise ValueError("not a URL") from None
+        raise InvalidValueError("not a URL") from None
     host = (parts.hostname or "").lower()
     path = parts.path
     if api_base and url.strip().startswith(api_base.rstrip("/") + "/webhooks/"):
         path = "/webhooks/" + url.strip()[len(api_base.rstrip("/") + "/webhooks/"):].split("?")[0]
     elif parts.scheme != "https" or host not in _DISCORD_HOSTS:
-        raise ValueError("not a Discord webhook URL (https://discord.com/api/webhooks/…)")
+        raise InvalidValueError("not a Discord webhook URL (https://discord.com/api/webhooks/…)")
     m = _WEBHOOK_PATH_RE.match(path)
     if not m:
-        raise ValueError("not a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)")
+        raise InvalidValueError("not a Discord webhook URL (https://discord.com/api/webhooks/ID/TOKEN)")
     thread: int | None = None
     query = parse_qs(parts.query)
     if "thread_id" in query:
         value = query["thread_id"][0]
         if not _CHANNEL_RE.match(value):
-            raise ValueError("thread_id must be a thread's id (digits)")
+            raise InvalidValueError("thread_id must be a thread's id (digits)")
         thread = int(value)
     return int(m.group(1)), m.group(2), thread
 
@@ -343,14 +341,14 @@ class DiscordWebhookDestination:
 
         Webhooks take no nonce: a retry after a lost answer may post twice.
         """
-        message = alert_message(alert, colors=self.adapter.settings.colors)
-        return await self._execute(message, alert.options.get("mention"))
+        message = render_alert(alert, colors=self.adapter.settings.colors)
+        return await self._execute(message, alert.options.mention)
 
     async def send_digest(self, digest: AlertDigest) -> str | None:
         """Execute the webhook with ``digest`` as one message; returns its id.
         Raises DeliveryError."""
-        message = digest_message(digest, colors=self.adapter.settings.colors)
-        return await self._execute(message, digest.options.get("mention"))
+        message = render_digest(digest, colors=self.adapter.settings.colors)
+        return await self._execute(message, digest.options.mention)
 
     async def _execute(self, message: Message, mention: str | None) -> str:
         settings = self.adapter.settings
@@ -403,7 +401,7 @@ class DiscordWebhookAdapter:
         check``): a Discord webhook URL. It needs no bot token."""
         try:
             parse_webhook_url(target, _settings(config, None).api_base)
-        except ValueError as e:
+        except InvalidValueError as e:
             return [f"discord-webhook: {e}"]
         return []
 
@@ -411,7 +409,7 @@ class DiscordWebhookAdapter:
         """The webhook at URL ``target``. Raises UnknownDestinationError for a bad URL."""
         try:
             return DiscordWebhookDestination(self, target)
-        except ValueError as e:
+        except InvalidValueError as e:
             raise UnknownDestinationError(f"discord-webhook: {e}") from None
 
     async def session(self) -> aiohttp.ClientSession:

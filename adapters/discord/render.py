@@ -1,265 +1,43 @@
-"""Rendering alerts and replies as Discord messages (pure: no I/O).
+"""Building Discord messages from alerts, digests and replies (pure: no I/O).
 
 Everything here returns plain JSON-ready dicts in the shape of Discord's REST
 API v10, so the payloads can be checked against Discord's limits without a
-client. Feed text is untrusted: it is stripped of control characters, its
-markdown is escaped, and anything that looks like a mention is neutralised,
-so that a feed can neither format nor ping. The only mention an alert may
-carry is the subscription's configured role, in the message content.
-
-Limits are counted in Unicode code points (Python ``len``), the unit Discord
-counts in; every text is cut at a word boundary with an ellipsis, never
-rejected.
+client. All text goes through the markup helpers of :mod:`.markup`; the only
+mention an alert may carry is the subscription's configured role, in the
+message content.
 """
 
 from __future__ import annotations
 
-import re
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
 
-from adapters._text import ELLIPSIS, clip_spans, truncate
-from bot._outbox import LISTED_IN_DIGEST, LISTED_IN_ROLLUP
+from adapters._text import ELLIPSIS
+from bot.plugins import LISTED_IN_DIGEST, LISTED_IN_ROLLUP, strip_control
 from bot.replies import Code, Fields, Heading, ItemCard, Reply, Text
 from bot.types import Alert, AlertDigest
 
-# -- Discord's limits ----------------------------------------------------------
-
-TITLE_LIMIT = 256
-DESCRIPTION_LIMIT = 4096
-FIELD_COUNT_LIMIT = 25
-FIELD_NAME_LIMIT = 256
-FIELD_VALUE_LIMIT = 1024
-FOOTER_LIMIT = 2048
-AUTHOR_LIMIT = 256
-EMBEDS_TOTAL_LIMIT = 6000
-CONTENT_LIMIT = 2000
-EMBEDS_PER_MESSAGE = 10
-URL_LIMIT = 2048
-NONCE_LIMIT = 25
-
-#: Our own, smaller caps, so that the description keeps most of the 6,000.
-FOOTER_CAP = 1024
-TOPICS_CAP = 1024
-
-#: A stable default palette (colour-blind friendly, readable on dark and light themes).
-DEFAULT_PALETTE: tuple[int, ...] = (
-    0x5865F2, 0x57F287, 0xFEE75C, 0xEB459E, 0xED4245,
-    0x3BA55C, 0xFAA61A, 0x00B0F4, 0x9B59B6, 0x1ABC9C,
+from .markup import (
+    AUTHOR_LIMIT,
+    CONTENT_LIMIT,
+    DESCRIPTION_LIMIT,
+    EMBEDS_PER_MESSAGE,
+    EMBEDS_TOTAL_LIMIT,
+    FOOTER_CAP,
+    NO_MENTIONS,
+    TITLE_LIMIT,
+    TOPICS_CAP,
+    embed_length,
+    fit,
+    link_target,
+    one_line,
+    role_id,
+    safe_url,
+    topic_color,
 )
 
-#: Markdown-free, mention-free: what every message we send allows to ping.
-NO_MENTIONS: dict[str, Any] = {"parse": []}
-
-_SNOWFLAKE_RE = re.compile(r"^\d{15,21}$")
-_ROLE_MENTION_RE = re.compile(r"^<@&(\d{15,21})>$")
-# C0/C1 controls (but newline and tab), bidi overrides and isolates: a feed
-# must not reorder or hide the text around it.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_URL_RE = re.compile(r"https?://[^\s<>]+", re.I)
-# Characters that are markdown anywhere in a line, plus '<' which opens
-# mentions, channels, timestamps and custom emoji.
-_INLINE_SPECIAL_RE = re.compile(r"([\\*_~|`\[\]<])")
-# Markdown that only counts at the start of a line: headings, subtext,
-# quotes, lists.
-_LINE_START_RE = re.compile(r"^([ \t]*)([#>\-+]|\d+\.(?=[ \t]))", re.M)
-_EVERYONE_RE = re.compile(r"@(everyone|here)", re.I)
-_HEX_COLOR_RE = re.compile(r"^#?([0-9a-fA-F]{6})$")
-
-
-# -- text --------------------------------------------------------------------
-
-
-def clean(text: str) -> str:
-    """``text`` without control and bidi-override characters."""
-    return _CONTROL_RE.sub("", text)
-
-
-def one_line(text: str) -> str:
-    """``text`` cleaned, with runs of whitespace (newlines included) made one space."""
-    return " ".join(clean(text).split())
-
-
-def neutralise_mentions(text: str) -> str:
-    """``@everyone`` and ``@here`` broken with a zero-width space so they cannot ping.
-
-    User, role and channel mentions (``<@id>``, ``<@&id>``, ``<#id>``) are
-    neutralised by :func:`escape`, which escapes their ``<``.
-    """
-    return _EVERYONE_RE.sub("@\u200b\\1", text)
-
-
-def _escape_plain(text: str, *, at_line_start: bool) -> str:
-    text = _INLINE_SPECIAL_RE.sub(r"\\\1", text)
-    text = neutralise_mentions(text)
-
-    def line_start(m: re.Match[str]) -> str:
-        # re.M '^' also matches at offset 0, which is only a line start if we say so.
-        if m.start() == 0 and not at_line_start:
-            return m.group(0)
-        mark = m.group(2)
-        # "1." is escaped before its dot: a backslash before a digit would show.
-        return m.group(1) + (mark[:-1] + "\\." if mark.endswith(".") else "\\" + mark)
-
-    return _LINE_START_RE.sub(line_start, text)
-
-
-def escape(text: str, *, at_line_start: bool = True) -> str:
-    """Feed text made inert for Discord markdown: no formatting, links or mentions.
-
-    Markdown characters are backslash-escaped (Discord shows the character
-    without the backslash); bare ``http(s)://`` URLs are left as they are, so
-    they stay clickable, since Discord parses no markdown inside them.
-    ``at_line_start`` says whether ``text`` begins a line (for headings,
-    quotes and lists).
-    """
-    out: list[str] = []
-    pos = 0
-    for m in _URL_RE.finditer(text):
-        if m.start() > pos:
-            start = at_line_start if pos == 0 else text[pos - 1] == "\n"
-            out.append(_escape_plain(text[pos:m.start()], at_line_start=start))
-        # A URL keeps its markdown characters, but "@everyone" is broken even there.
-        out.append(neutralise_mentions(m.group(0)))
-        pos = m.end()
-    if pos < len(text):
-        start = at_line_start if pos == 0 else text[pos - 1] == "\n"
-        out.append(_escape_plain(text[pos:], at_line_start=start))
-    return "".join(out)
-
-
-def _merge_spans(spans: Sequence[tuple[int, int]], length: int) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        start, end = max(0, start), min(end, length)
-        if start >= end:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def emphasise(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """``text`` escaped, with ``spans`` (offsets into ``text``) in **bold**."""
-    out: list[str] = []
-    pos = 0
-
-    def plain(a: int, b: int) -> str:
-        return escape(text[a:b], at_line_start=a == 0 or text[a - 1] == "\n")
-
-    for start, end in _merge_spans(spans, len(text)):
-        piece = text[start:end]
-        # Bold markers must hug the words, or Discord shows the asterisks.
-        lead = len(piece) - len(piece.lstrip())
-        trail = len(piece) - len(piece.rstrip())
-        if lead == len(piece):
-            continue
-        out.append(plain(pos, start + lead))
-        out.append("**" + plain(start + lead, end - trail) + "**")
-        pos = end - trail
-    out.append(plain(pos, len(text)))
-    return "".join(out)
-
-
-def fit(text: str, limit: int, spans: Sequence[tuple[int, int]] = (), *,
-        markdown: bool = True) -> str:
-    """``text`` rendered (escaped and emphasised when ``markdown``) in at most ``limit``
-    characters, cut at a word boundary with an ellipsis when too long. Never fails.
-    """
-    text = clean(text)
-    if not markdown:
-        return truncate(text, limit)
-    n = limit
-    while n > 0:
-        cut = truncate(text, n)
-        shortened = cut != text
-        body = cut[: -len(ELLIPSIS)] if shortened else cut
-        out = emphasise(body, clip_spans(tuple(spans), len(body)))
-        if shortened:
-            out += ELLIPSIS
-        if len(out) <= limit:
-            return out
-        # Escapes and bold markers took the excess: cut the plain text that much more.
-        n = min(n - 1, len(cut) - (len(out) - limit))
-    return ""
-
-
-# -- colours and URLs ----------------------------------------------------------
-
-
-def parse_color(value: object) -> int:
-    """A colour from ``"#76b900"``, ``"76b900"`` or an integer 0..0xFFFFFF.
-
-    Raises ValueError with a message fit for a config error.
-    """
-    if isinstance(value, bool):
-        raise ValueError("expected a colour such as \"#76b900\"")
-    if isinstance(value, int):
-        if 0 <= value <= 0xFFFFFF:
-            return value
-        raise ValueError("must be between 0 and 0xFFFFFF")
-    if isinstance(value, str):
-        m = _HEX_COLOR_RE.match(value.strip())
-        if m:
-            return int(m.group(1), 16)
-        raise ValueError(f"{value!r} is not a colour (example: \"#76b900\")")
-    raise ValueError("expected a colour such as \"#76b900\"")
-
-
-def topic_color(topics: Sequence[str], colors: Mapping[str, int], fallback_key: str = "") -> int:
-    """The colour of an alert: the first of its topics with a configured colour,
-    else a palette colour chosen by a stable hash of its first topic (or of
-    ``fallback_key`` when it has no topic)."""
-    for topic in topics:
-        if topic in colors:
-            return colors[topic]
-    key = topics[0] if topics else fallback_key
-    return DEFAULT_PALETTE[zlib.crc32(key.encode("utf-8")) % len(DEFAULT_PALETTE)]
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` when it is a well-formed http(s) URL Discord accepts in an embed, else None."""
-    if not url or len(url) > URL_LIMIT or any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    if _CONTROL_RE.search(url):
-        return None
-    return url
-
-
-def role_id(mention: str | None) -> str | None:
-    """The role id of a subscription's ``mention`` option (``"123…"`` or ``"<@&123…>"``)."""
-    if not mention:
-        return None
-    mention = mention.strip()
-    m = _ROLE_MENTION_RE.match(mention)
-    if m:
-        return m.group(1)
-    return mention if _SNOWFLAKE_RE.match(mention) else None
-
-
 # -- embeds --------------------------------------------------------------------
-
-
-def embed_length(embed: Mapping[str, Any]) -> int:
-    """The characters of an embed that count toward the 6,000 of a message."""
-    total = len(embed.get("title") or "") + len(embed.get("description") or "")
-    total += len((embed.get("footer") or {}).get("text") or "")
-    total += len((embed.get("author") or {}).get("name") or "")
-    for f in embed.get("fields") or ():
-        total += len(f.get("name") or "") + len(f.get("value") or "")
-    return total
 
 
 def card_embed(card: ItemCard, *, color: int) -> dict[str, Any]:
@@ -326,22 +104,15 @@ class Message:
         return body
 
 
-def alert_message(alert: Alert, *, colors: Mapping[str, int] | None = None) -> Message:
+def render_alert(alert: Alert, *, colors: Mapping[str, int] | None = None) -> Message:
     """An alert as one message with one embed.
 
     The subscription's ``mention`` option (a role id) becomes the content and
     the only allowed mention; nothing else in the message can ping.
     """
     card = ItemCard.from_alert(alert)
-    colors = colors or {}
-    color = alert.options.get("color")
-    try:
-        chosen = parse_color(color) if color else topic_color(alert.topics, colors,
-                                                               alert.subscription)
-    except ValueError:
-        chosen = topic_color(alert.topics, colors, alert.subscription)
-    embed = card_embed(card, color=chosen)
-    role = role_id(alert.options.get("mention"))
+    embed = card_embed(card, color=topic_color(alert.topics, colors or {}, alert.subscription))
+    role = role_id(alert.options.mention)
     if role:
         return Message(f"<@&{role}>", (embed,), {"parse": [], "roles": [role]})
     return Message(None, (embed,))
@@ -357,23 +128,6 @@ DIGEST_SOURCE_CAP = 60
 DIGEST_URL_CAP = 600
 #: Room kept for the closing "… and N more" line.
 _MORE_ROOM = 40
-# Characters a link target keeps as they are; the rest (parentheses, angle
-# brackets, quotes, non-ASCII …) is percent-encoded, so the target cannot end
-# the markdown link early, and means the same to the browser.
-_LINK_SAFE = ":/?#[]@!$&'*+,;=%~-._"
-
-
-def _link_target(url: str | None) -> str | None:
-    """``url`` fit to be the target of a markdown link, or None."""
-    checked = safe_url(url)
-    if checked is None:
-        return None
-    target = quote(checked, safe=_LINK_SAFE)
-    # "@everyone" in a link pings no one (embeds never ping), but is shown nowhere either.
-    target = _EVERYONE_RE.sub(r"%40\1", target)
-    return target if len(target) <= DIGEST_URL_CAP else None
-
-
 def digest_line(alert: Alert) -> str:
     """One item of a digest: "• [title](url) · source", escaped, at most about 900 characters."""
     item = alert.item
@@ -382,32 +136,20 @@ def digest_line(alert: Alert) -> str:
     # Matched words are bold when the title needed no cleaning (the spans are offsets into it).
     spans = alert.title_highlights if title == raw else ()
     text = fit(title, DIGEST_TITLE_CAP, spans) if title else "(no title)"
-    target = _link_target(item.url)
+    target = link_target(item.url, DIGEST_URL_CAP)
     line = f"• [{text}]({target})" if target and text else f"• {text or '(no title)'}"
     source = fit(one_line(item.source), DIGEST_SOURCE_CAP)
     return f"{line} · {source}" if source else line
 
 
-def _alert_color(alert: Alert, colors: Mapping[str, int], fallback_key: str,
-                 color: str | None = None) -> int:
-    """The subscription's ``color`` option if valid, else the alert's topic colour."""
-    color = color or alert.options.get("color")
-    if color:
-        try:
-            return parse_color(color)
-        except ValueError:
-            pass
-    return topic_color(alert.topics, colors, fallback_key)
-
-
-def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = None) -> Message:
+def render_digest(digest: AlertDigest, *, colors: Mapping[str, int] | None = None) -> Message:
     """A digest, quiet-hours catch-up or roll-up as one message.
 
     The content says what it is (the digest's title); then one embed per
     topic, titled with the topic and its count, lists the items as linked
     titles with their source. A roll-up lists its first few items, a digest
     as many as fit, at most 10 embeds and 6,000 characters; the rest is
-    summed up as "… and N more". As in :func:`alert_message`, the
+    summed up as "… and N more". As in :func:`render_alert`, the
     subscription's ``mention`` role is the only thing that may ping.
     """
     colors = colors or {}
@@ -437,8 +179,8 @@ def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = No
         if not lines:
             break
         embed: dict[str, Any] = {"type": "rich", "title": title, "description": "\n".join(lines),
-                                 "color": _alert_color(alerts[0], colors, digest.subscription,
-                                                       digest.options.get("color"))}
+                                 "color": topic_color(alerts[0].topics, colors,
+                                                      digest.subscription)}
         used += embed_length(embed)
         embeds.append(embed)
     rest = len(digest.alerts) - listed
@@ -455,7 +197,7 @@ def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = No
     title = one_line(digest.title).replace("<@", "<\u200b@").replace("<#", "<\u200b#")
     heading = fit(title, CONTENT_LIMIT - 64)
     content = f"**{heading}**" if heading else None
-    role = role_id(digest.options.get("mention"))
+    role = role_id(digest.options.mention)
     if role:
         content = f"<@&{role}> {content}" if content else f"<@&{role}>"
         return Message(content, tuple(embeds), {"parse": [], "roles": [role]})
@@ -467,14 +209,14 @@ def digest_message(digest: AlertDigest, *, colors: Mapping[str, int] | None = No
 
 def _code_block(text: str, limit: int) -> str:
     # A fence inside the text would close ours: break it with a zero-width space.
-    body = clean(text).replace("```", "``\u200b`")
+    body = strip_control(text).replace("```", "``\u200b`")
     room = limit - len("```\n\n```")
     if len(body) > room:
         body = body[: max(0, room - 1)] + ELLIPSIS
     return f"```\n{body}\n```"
 
 
-def reply_messages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> list[Message]:
+def render_reply(reply: Reply, *, colors: Mapping[str, int] | None = None) -> list[Message]:
     """A neutral reply as one or more messages, in order.
 
     Text blocks become the content (cut into several messages past 2,000
@@ -489,11 +231,11 @@ def reply_messages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> 
 PAGE_COUNTER_ROOM = 24
 
 
-def reply_pages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> list[Message]:
+def render_reply_pages(reply: Reply, *, colors: Mapping[str, int] | None = None) -> list[Message]:
     """A reply as the pages of one message, which the reader turns with buttons.
 
     A reply that fits in one message is that one page, as
-    :func:`reply_messages` renders it. A longer one is cut the same way (at
+    :func:`render_reply` renders it. A longer one is cut the same way (at
     most 10 embeds, 6,000 embed characters and 2,000 content characters a
     page), and every page's content ends with its counter ("Page 2/3"); a
     page without text of its own repeats the reply's heading, so that each
@@ -525,7 +267,7 @@ def _heading(text: str, limit: int) -> str:
 
 
 def _render_reply(reply: Reply, colors: Mapping[str, int], limit: int) -> list[Message]:
-    """:func:`reply_messages` with at most ``limit`` characters of content a message."""
+    """:func:`render_reply` with at most ``limit`` characters of content a message."""
     pages: list[Message] = []
     lines: list[str] = []
     embeds: list[dict[str, Any]] = []

@@ -36,8 +36,9 @@ import discord.http
 import yarl
 
 from bot.config import key_path
+from bot.exceptions import InvalidValueError
 
-from .render import parse_color
+from .markup import parse_color
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
@@ -57,10 +58,6 @@ class DiscordSettings:
     token: str | None = None
     #: Guild ids to sync slash commands to; empty means globally.
     guilds: tuple[int, ...] = ()
-    #: Role ids whose members are Vigie admins.
-    admin_roles: frozenset[str] = frozenset()
-    #: User ids who are Vigie admins.
-    admin_users: frozenset[str] = frozenset()
     #: REST base URL (with the API version), e.g. ``https://discord.com/api/v10``.
     api_base: str = DEFAULT_API_BASE
     #: Gateway URL for the first connection.
@@ -82,7 +79,7 @@ class DiscordSettings:
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | None) -> DiscordSettings:
-        """Settings from a table that :func:`validate_settings` accepted
+        """Settings from a table that :func:`settings_problems` accepted
         (values it would reject are ignored)."""
         table = table or {}
         colors: dict[str, int] = {}
@@ -90,7 +87,7 @@ class DiscordSettings:
         for topic, value in (raw_colors if isinstance(raw_colors, dict) else {}).items():
             try:
                 colors[str(topic)] = parse_color(value)
-            except ValueError:
+            except InvalidValueError:
                 continue
         token = table.get("token")
 
@@ -101,8 +98,6 @@ class DiscordSettings:
         return cls(
             token=token.strip() if isinstance(token, str) and token.strip() else None,
             guilds=tuple(int(str(g)) for g in ids("guilds")),
-            admin_roles=frozenset(str(r) for r in ids("admin_roles")),
-            admin_users=frozenset(str(u) for u in ids("admin_users")),
             api_base=str(table.get("api_base") or DEFAULT_API_BASE).rstrip("/"),
             gateway_url=str(table.get("gateway_url") or DEFAULT_GATEWAY_URL),
             colors=colors,
@@ -134,7 +129,7 @@ def _url_problem(value: object, schemes: tuple[str, ...]) -> str | None:
     return None
 
 
-def validate_settings(table: Mapping[str, Any]) -> list[tuple[str, str]]:
+def settings_problems(table: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Every problem of a ``[discord]`` table, as ``(key, message)``.
 
     Messages never quote the token.
@@ -179,7 +174,7 @@ def validate_settings(table: Mapping[str, Any]) -> list[tuple[str, str]]:
             for topic, value in colors.items():
                 try:
                     parse_color(value)
-                except ValueError as e:
+                except InvalidValueError as e:
                     problems.append((key_path("colors", str(topic)), str(e)))
     if "webhook_username" in table:
         name = table["webhook_username"]

@@ -3,26 +3,30 @@ the ``/vigie`` slash command through slack-bolt (``adapters.slack.app``).
 
 Entry points (group ``vigie.destinations``): ``slack`` →
 :class:`SlackAdapter`, ``slack-webhook`` → :class:`SlackWebhookAdapter`.
+
+The ``[slack]`` table is described in :mod:`adapters.slack.settings`;
+rendering (pure) is in :mod:`adapters.slack.markup` (limits, safe text) and
+:mod:`adapters.slack.render` (the messages).
 """
 
-from ._settings import SlackSettings, settings_problems
 from .destination import (
     ChannelPacer,
     SlackAdapter,
-    SlackChannel,
-    SlackWebhook,
+    SlackChannelDestination,
     SlackWebhookAdapter,
+    SlackWebhookDestination,
     delivery_error,
 )
 from .render import render_alert, render_digest, render_reply
+from .settings import SlackSettings, settings_problems
 
 __all__ = [
     "ChannelPacer",
     "SlackAdapter",
-    "SlackChannel",
+    "SlackChannelDestination",
     "SlackSettings",
-    "SlackWebhook",
     "SlackWebhookAdapter",
+    "SlackWebhookDestination",
     "delivery_error",
     "render_alert",
     "render_digest",

@@ -22,6 +22,7 @@ fake in the tests); Socket Mode's websocket URL comes from
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import re
@@ -47,13 +48,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.chat import Caller, CommandHandler
 from bot.config import Config
-from bot.exceptions import ConfigError
+from bot.exceptions import ConfigError, InvalidValueError, PlatformUnavailableError
 from bot.replies import Heading, Reply, Text
 from bot.webserver import PublicServer
 
-from ._settings import SlackSettings, settings_problems
 from .destination import error_code
-from .render import JSON, render_reply, reply_blocks
+from .markup import JSON
+from .render import render_reply, reply_blocks
+from .settings import SlackSettings, settings_problems
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,7 @@ START_RETRY = 1.0
 MAX_START_RETRY = 60.0
 
 
-class SlackUnavailableError(Exception):
+class SlackUnavailableError(PlatformUnavailableError):
     """Slack could not be reached at start (network, 5xx, 429): worth retrying."""
 
 
@@ -161,7 +163,7 @@ class SlackApp:
         clock: Callable[[], float] = time.monotonic, http: PublicServer | None = None,
     ) -> None:
         if not settings.bot_token:
-            raise ValueError("the Slack app needs a bot token")
+            raise InvalidValueError("the Slack app needs a bot token")
         self.settings = settings
         self.handler = handler
         if http is None:
@@ -331,16 +333,20 @@ class SlackApp:
 
     async def caller(self, body: dict[str, Any]) -> Caller:
         """The :class:`Caller` of a slash-command payload."""
-        team = str(body.get("team_id") or "")
         channel = str(body.get("channel_id") or "")
-        user = str(body.get("user_id") or "")
-        admin = user in self.settings.admin_users or (
-            bool(user) and await self.is_workspace_admin(team, user))
-        return Caller(
-            platform="slack", workspace=team, channel=channel, user=user,
-            user_name=str(body.get("user_name") or ""), is_platform_admin=admin,
+        return await self._with_workspace_admin(Caller(
+            platform="slack", workspace=str(body.get("team_id") or ""), channel=channel,
+            user=str(body.get("user_id") or ""), user_name=str(body.get("user_name") or ""),
             destination=f"slack:{channel}",
-        )
+        ))
+
+    async def _with_workspace_admin(self, caller: Caller) -> Caller:
+        """``caller`` with whether Slack says it is a workspace admin; not
+        asked when the core's admin policy (``admin_users``) already says so."""
+        if not caller.user or self.handler.is_admin(caller):
+            return caller
+        admin = await self.is_workspace_admin(caller.workspace, caller.user)
+        return dataclasses.replace(caller, is_platform_admin=admin)
 
     # -- listeners --
 
@@ -375,16 +381,13 @@ class SlackApp:
         if event.get("tab", "home") != "home":
             return
         user = str(event.get("user") or "")
-        team = str(body.get("team_id") or "")
         channel = str(event.get("channel") or "")
-        caller = Caller(
-            platform="slack", workspace=team, channel=channel, user=user,
-            is_platform_admin=user in self.settings.admin_users
-            or await self.is_workspace_admin(team, user),
-            destination=f"slack:{channel}",
-        )
+        caller = await self._with_workspace_admin(Caller(
+            platform="slack", workspace=str(body.get("team_id") or ""), channel=channel,
+            user=user, destination=f"slack:{channel}",
+        ))
         blocks: list[JSON] = reply_blocks(Reply((Heading("Vigie"), Text(HOME_NOTE))))
-        lines = HOME_COMMANDS + (HOME_ADMIN_COMMANDS if caller.is_platform_admin else ())
+        lines = HOME_COMMANDS + (HOME_ADMIN_COMMANDS if self.handler.is_admin(caller) else ())
         for line in lines:
             blocks += [{"type": "divider"}, *reply_blocks(await self._run(caller, line))]
         if len(blocks) > MAX_HOME_BLOCKS:

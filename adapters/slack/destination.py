@@ -38,8 +38,8 @@ from bot.config import Config
 from bot.exceptions import DeliveryError, UnknownDestinationError
 from bot.types import Alert, AlertDigest
 
-from ._settings import SlackSettings, settings_problems
 from .render import render_alert, render_digest
+from .settings import SlackSettings, settings_problems
 
 log = logging.getLogger(__name__)
 
@@ -167,31 +167,46 @@ class ChannelPacer(Pacer):
         super().__init__(interval, clock=clock, sleep=sleep)
 
 
-# -- bot-token destinations ----------------------------------------------------------
+class _BlockKitDestination:
+    """Sends each alert, and each digest, quiet-hours catch-up or roll-up, as
+    one Block Kit message; the two kinds of Slack destination post it their way.
 
+    Slack has no idempotency key for chat.postMessage nor for incoming
+    webhooks: ``idempotency_key`` is unused.
+    """
 
-class SlackChannel:
-    """One channel, posted to with chat.postMessage."""
+    #: The destination as errors and logs show it.
+    name: str
 
-    def __init__(self, adapter: SlackAdapter, channel: str) -> None:
-        self.adapter = adapter
-        self.channel = channel
-        self.name = f"slack:{channel}"
+    def __init__(self, settings: SlackSettings) -> None:
+        self._unfurl = settings.unfurl
 
     async def send(self, alert: Alert) -> str | None:
-        """Post ``alert``; returns the message ``ts``.
+        """Post ``alert``; returns the message's ``ts`` (None from a webhook).
 
         Raises :class:`DeliveryError` (transient for 429, 5xx and network errors).
         """
-        return await self._post(render_alert(alert, unfurl=self.adapter.settings.unfurl))
+        return await self._post(render_alert(alert, unfurl=self._unfurl))
 
     async def send_digest(self, digest: AlertDigest) -> str | None:
-        """Post a digest, quiet-hours catch-up or roll-up as one Block Kit
-        message; returns its ``ts``. Raises as :meth:`send` does.
+        """Post a digest as one message; returns and raises as :meth:`send` does."""
+        return await self._post(render_digest(digest, unfurl=self._unfurl))
 
-        chat.postMessage has no idempotency key: ``digest.options``'s is unused.
-        """
-        return await self._post(render_digest(digest, unfurl=self.adapter.settings.unfurl))
+    async def _post(self, payload: dict[str, Any]) -> str | None:
+        raise NotImplementedError
+
+
+# -- bot-token destinations ----------------------------------------------------------
+
+
+class SlackChannelDestination(_BlockKitDestination):
+    """One channel, posted to with chat.postMessage."""
+
+    def __init__(self, adapter: SlackAdapter, channel: str) -> None:
+        super().__init__(adapter.settings)
+        self.adapter = adapter
+        self.channel = channel
+        self.name = f"slack:{channel}"
 
     async def _post(self, payload: dict[str, Any]) -> str | None:
         client = self.adapter.client()
@@ -215,7 +230,7 @@ class SlackAdapter:
     """The ``slack`` destination scheme: channels, with the bot token.
 
     Registered under the ``vigie.destinations`` entry-point group; owns the
-    ``[slack]`` configuration table (:meth:`validate_settings`).
+    ``[slack]`` configuration table (:meth:`settings_problems`).
     """
 
     scheme = "slack"
@@ -230,12 +245,9 @@ class SlackAdapter:
         self.rate_limit_retries = rate_limit_retries
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
-        self._destinations: dict[str, SlackChannel] = {}
+        self._destinations: dict[str, SlackChannelDestination] = {}
 
-    @staticmethod
-    def validate_settings(table: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """Problems of the ``[slack]`` table as ``(key, message)``."""
-        return settings_problems(table)
+    settings_problems = staticmethod(settings_problems)
 
     def __repr__(self) -> str:
         return f"SlackAdapter(api_base={self.settings.api_base!r})"
@@ -268,7 +280,7 @@ class SlackAdapter:
         settings = SlackSettings.from_table(config.adapters.get("slack"))
         return _channel_problems(settings, target)
 
-    def destination(self, target: str) -> SlackChannel:
+    def destination(self, target: str) -> SlackChannelDestination:
         """The channel ``target`` (a channel id such as ``C024BE91L``).
 
         Raises :class:`UnknownDestinationError` for a malformed id or without a bot token.
@@ -277,7 +289,7 @@ class SlackAdapter:
         for problem in _channel_problems(self.settings, channel):
             raise UnknownDestinationError(problem)
         if channel not in self._destinations:
-            self._destinations[channel] = SlackChannel(self, channel)
+            self._destinations[channel] = SlackChannelDestination(self, channel)
         return self._destinations[channel]
 
     async def close(self) -> None:
@@ -299,26 +311,15 @@ def _channel_problems(settings: SlackSettings, target: str) -> list[str]:
 # -- incoming webhooks ---------------------------------------------------------------
 
 
-class SlackWebhook:
+class SlackWebhookDestination(_BlockKitDestination):
     """One incoming webhook (the channel is chosen when the webhook is created)."""
 
     def __init__(self, adapter: SlackWebhookAdapter, url: str) -> None:
+        super().__init__(adapter.settings)
         self.adapter = adapter
         self.url = url
         #: Shown in errors and logs instead of the URL, which is a secret.
         self.name = f"slack-webhook:{redact_webhook(url)}"
-
-    async def send(self, alert: Alert) -> str | None:
-        """Post ``alert``; webhooks return no message id, so None.
-
-        Raises :class:`DeliveryError` (transient for 429, 5xx and network errors).
-        """
-        return await self._post(render_alert(alert, unfurl=self.adapter.settings.unfurl))
-
-    async def send_digest(self, digest: AlertDigest) -> str | None:
-        """Post a digest, quiet-hours catch-up or roll-up as one Block Kit
-        message; returns None. Raises as :meth:`send` does."""
-        return await self._post(render_digest(digest, unfurl=self.adapter.settings.unfurl))
 
     async def _post(self, payload: dict[str, Any]) -> str | None:
         client = AsyncWebhookClient(
@@ -363,7 +364,7 @@ class SlackWebhookAdapter:
         self.pacer = ChannelPacer(pace)
         self.rate_limit_retries = rate_limit_retries
         self._session: aiohttp.ClientSession | None = None
-        self._destinations: dict[str, SlackWebhook] = {}
+        self._destinations: dict[str, SlackWebhookDestination] = {}
 
     def __repr__(self) -> str:
         return "SlackWebhookAdapter()"
@@ -385,7 +386,7 @@ class SlackWebhookAdapter:
         settings = SlackSettings.from_table(config.adapters.get("slack"))
         return [p for p in [_webhook_problem(settings, target)] if p]
 
-    def destination(self, target: str) -> SlackWebhook:
+    def destination(self, target: str) -> SlackWebhookDestination:
         """The webhook at URL ``target``.
 
         Raises :class:`UnknownDestinationError` for a URL that is not a Slack webhook.
@@ -395,7 +396,7 @@ class SlackWebhookAdapter:
         if problem:
             raise UnknownDestinationError(problem)
         if url not in self._destinations:
-            self._destinations[url] = SlackWebhook(self, url)
+            self._destinations[url] = SlackWebhookDestination(self, url)
         return self._destinations[url]
 
     async def close(self) -> None:

@@ -8,7 +8,7 @@ A kind (``feed``, ``google-news``, ``hackernews`` …) is one subclass of
 source (:meth:`SourceKind.request`) and turns each answer into entries
 (:meth:`SourceKind.read`), and says in plain words why its API refused a
 request (:meth:`SourceKind.refusal`). None of it does I/O: the fetching is
-``_run``'s, the same for every kind.
+``reader``'s, the same for every kind.
 """
 
 from __future__ import annotations

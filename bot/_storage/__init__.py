@@ -12,11 +12,12 @@ search) and ``_outbox``; chat edits are in ``_chat``, the tables in
 from __future__ import annotations
 
 from ._base import database_url
+from ._chat import ChatStore
 from ._items import ItemsMixin
 from ._outbox import OutboxMixin
 from ._sources import SourcesMixin
 
-__all__ = ["SQLStore", "make_store"]
+__all__ = ["ChatStore", "SQLStore", "make_store"]
 
 
 class SQLStore(SourcesMixin, ItemsMixin, OutboxMixin):
@@ -24,7 +25,8 @@ class SQLStore(SourcesMixin, ItemsMixin, OutboxMixin):
 
     Use :func:`make_store` to build one. Every method raises
     :class:`bot.exceptions.StorageError` when the database cannot be reached
-    or refuses the operation, and ValueError when given a naive datetime.
+    or refuses the operation, and :class:`bot.exceptions.NaiveDatetimeError`
+    (a ValueError) when given a naive datetime.
     """
 
 
@@ -40,8 +42,8 @@ def make_store(url: str, *, schema: str | None = None) -> SQLStore:
     if missing; SQLite ignores it. libpq's ``sslmode=…`` is passed to asyncpg
     as ``ssl=…``.
 
-    Raises ValueError for an unparsable URL, an unsupported database or driver,
-    or an invalid schema name.
+    Raises :class:`bot.exceptions.InvalidValueError` (a ValueError) for an
+    unparsable URL, an unsupported database or driver, or an invalid schema name.
     """
     parsed, schema = database_url(url, schema=schema)
     return SQLStore(parsed, schema=schema)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError, Statement
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from ..exceptions import StorageError
+from ..exceptions import InvalidValueError, NaiveDatetimeError, StorageError
 from ..types import Item
 
 __all__ = [
@@ -67,7 +67,8 @@ def database_url(url: str, *, schema: str | None = None) -> tuple[URL, str | Non
         parsed = make_url(url)
     except ArgumentError:
         # The message of ArgumentError quotes the URL, password included.
-        raise ValueError("not a database URL (expected sqlite:///… or postgresql://…)") from None
+        raise InvalidValueError(
+            "not a database URL (expected sqlite:///… or postgresql://…)") from None
     backend, _, driver = parsed.drivername.partition("+")
     url_schema = parsed.query.get("vigie_schema")
     if isinstance(url_schema, tuple):
@@ -77,15 +78,15 @@ def database_url(url: str, *, schema: str | None = None) -> tuple[URL, str | Non
 
     if backend == "sqlite":
         if driver not in ("", "aiosqlite", "pysqlite"):
-            raise ValueError(f"unsupported SQLite driver {driver!r}: use sqlite:///path")
+            raise InvalidValueError(f"unsupported SQLite driver {driver!r}: use sqlite:///path")
         return parsed.set(drivername="sqlite+aiosqlite"), None
     if backend in ("postgresql", "postgres"):
         if driver not in ("", "asyncpg"):
-            raise ValueError(
+            raise InvalidValueError(
                 f"unsupported PostgreSQL driver {driver!r}: use postgresql://… (asyncpg)"
             )
         if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
-            raise ValueError(f"invalid schema name {schema!r}: letters, digits and _ only")
+            raise InvalidValueError(f"invalid schema name {schema!r}: letters, digits and _ only")
         if "sslmode" in parsed.query:
             # libpq's spelling; asyncpg takes the same values as "ssl".
             mode = parsed.query["sslmode"]
@@ -93,7 +94,7 @@ def database_url(url: str, *, schema: str | None = None) -> tuple[URL, str | Non
                 {"ssl": mode}
             )
         return parsed.set(drivername="postgresql+asyncpg"), schema
-    raise ValueError(
+    raise InvalidValueError(
         f"unsupported database {backend!r}: use sqlite:///path or postgresql://user@host/db"
     )
 
@@ -141,7 +142,7 @@ def clean_item(item: Item) -> Item:
 
 def aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime")
+        raise NaiveDatetimeError(f"{name} must be a timezone-aware datetime")
     return value
 
 

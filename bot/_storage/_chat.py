@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .._types import AuditEntry, ChatSource, ChatState, ChatSubscription, ChatTopic
+from ..options import SubscriptionOptions
 from ._base import StoreBase
 from ._tables import audit_log, chat_sources, chat_subscriptions, chat_topics, chat_version
 
@@ -92,7 +93,9 @@ class ChatStore:
     def _subscription(r: Any) -> ChatSubscription:
         return ChatSubscription(
             r.id, r.tenant, r.channel, r.destination, r.topic_id, r.query,
-            {str(k): str(v) for k, v in json.loads(r.options or "{}").items()}, r.created_by,
+            SubscriptionOptions.from_stored(
+                {str(k): str(v) for k, v in json.loads(r.options or "{}").items()}),
+            r.created_by,
         )
 
     async def audit_log(self, tenant: str, limit: int) -> list[AuditEntry]:
@@ -144,13 +147,13 @@ class ChatStore:
 
     async def add_subscription(
         self, tenant: str, channel: str, destination: str, *, topic_id: str | None,
-        query: str | None, options: Mapping[str, str], entry: AuditEntry,
+        query: str | None, options: SubscriptionOptions, entry: AuditEntry,
     ) -> int:
         """Create a subscription; returns its id."""
         async with self._store._write("cannot save the subscription") as conn:
             result = await conn.execute(chat_subscriptions.insert().values(
                 tenant=tenant, channel=channel, destination=destination, topic_id=topic_id,
-                query=query, options=_dumps(options), created_by=entry.user_id,
+                query=query, options=_dumps(options.as_strings()), created_by=entry.user_id,
                 created_at=entry.at,
             ).returning(chat_subscriptions.c.id))
             new_id = int(result.scalar_one())
@@ -168,13 +171,13 @@ class ChatStore:
             await self._bump(conn)
             return int(gone.rowcount or 0)
 
-    async def set_options(self, tenant: str, sub_id: int, options: Mapping[str, str],
+    async def set_options(self, tenant: str, sub_id: int, options: SubscriptionOptions,
                           entry: AuditEntry) -> bool:
         """Replace a tenant's subscription's options; False if it does not exist."""
         async with self._store._write("cannot save the subscription") as conn:
             done = await conn.execute(chat_subscriptions.update().where(sa.and_(
                 chat_subscriptions.c.tenant == tenant, chat_subscriptions.c.id == sub_id,
-            )).values(options=_dumps(options)))
+            )).values(options=_dumps(options.as_strings())))
             if not done.rowcount:
                 return False
             await self._audit(conn, entry)

@@ -1,8 +1,8 @@
 """JSON encoding of :class:`bot.types.Alert` (with its Item) for the outbox.
 
 Datetimes are ISO 8601 in UTC. Decoding checks every field's type, so a
-damaged row is reported as a ValueError rather than producing an Alert that
-fails later inside an adapter.
+damaged row is reported as a :class:`~bot.exceptions.CorruptDataError` (a
+ValueError) rather than producing an Alert that fails later inside an adapter.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from ..exceptions import CorruptDataError
+from ..options import SubscriptionOptions
 from ..types import Alert, Item
 
 __all__ = ["decode_alert", "decode_item", "encode_alert", "encode_item"]
@@ -54,7 +56,7 @@ def encode_alert(alert: Alert) -> str:
             "matched_terms": list(alert.matched_terms),
             "title_highlights": [list(span) for span in alert.title_highlights],
             "lead_highlights": [list(span) for span in alert.lead_highlights],
-            "options": dict(alert.options),
+            "options": alert.options.as_strings(),
         },
         ensure_ascii=True,
         separators=(",", ":"),
@@ -67,14 +69,14 @@ def encode_alert(alert: Alert) -> str:
 def _str(d: dict[str, Any], key: str) -> str:
     value = d.get(key)
     if not isinstance(value, str):
-        raise ValueError(f"field {key!r}: expected a string")
+        raise CorruptDataError(f"field {key!r}: expected a string")
     return value
 
 
 def _opt_str(d: dict[str, Any], key: str) -> str | None:
     value = d.get(key)
     if value is not None and not isinstance(value, str):
-        raise ValueError(f"field {key!r}: expected a string or null")
+        raise CorruptDataError(f"field {key!r}: expected a string or null")
     return value
 
 
@@ -84,21 +86,21 @@ def _opt_dt(d: dict[str, Any], key: str) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
-        raise ValueError(f"field {key!r}: datetime without a time zone")
+        raise CorruptDataError(f"field {key!r}: datetime without a time zone")
     return parsed.astimezone(UTC)
 
 
 def _strs(d: dict[str, Any], key: str) -> tuple[str, ...]:
     value = d.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"field {key!r}: expected a list of strings")
+        raise CorruptDataError(f"field {key!r}: expected a list of strings")
     return tuple(value)
 
 
 def _spans(d: dict[str, Any], key: str) -> tuple[tuple[int, int], ...]:
     value = d.get(key, [])
     if not isinstance(value, list):
-        raise ValueError(f"field {key!r}: expected a list of spans")
+        raise CorruptDataError(f"field {key!r}: expected a list of spans")
     spans = []
     for span in value:
         if (
@@ -106,15 +108,15 @@ def _spans(d: dict[str, Any], key: str) -> tuple[tuple[int, int], ...]:
             or len(span) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in span)
         ):
-            raise ValueError(f"field {key!r}: expected [start, end] pairs")
+            raise CorruptDataError(f"field {key!r}: expected [start, end] pairs")
         spans.append((span[0], span[1]))
     return tuple(spans)
 
 
 def decode_item(d: Any) -> Item:
-    """An Item from :func:`encode_item`'s dict. Raises ValueError if malformed."""
+    """An Item from :func:`encode_item`'s dict. Raises CorruptDataError if malformed."""
     if not isinstance(d, dict):
-        raise ValueError("item: expected an object")
+        raise CorruptDataError("item: expected an object")
     return Item(
         source=_str(d, "source"),
         key=_str(d, "key"),
@@ -132,18 +134,18 @@ def decode_item(d: Any) -> Item:
 
 
 def decode_alert(text: str) -> Alert:
-    """An Alert from :func:`encode_alert`'s text. Raises ValueError if malformed."""
+    """An Alert from :func:`encode_alert`'s text. Raises CorruptDataError if malformed."""
     d = json.loads(text)
     if not isinstance(d, dict):
-        raise ValueError("alert: expected an object")
+        raise CorruptDataError("alert: expected an object")
     version = d.get("v")
     if version != _VERSION:
-        raise ValueError(f"alert: unknown layout version {version!r}")
+        raise CorruptDataError(f"alert: unknown layout version {version!r}")
     options = d.get("options", {})
     if not isinstance(options, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in options.items()
     ):
-        raise ValueError("field 'options': expected an object of strings")
+        raise CorruptDataError("field 'options': expected an object of strings")
     return Alert(
         item=decode_item(d.get("item")),
         subscription=_str(d, "subscription"),
@@ -153,5 +155,5 @@ def decode_alert(text: str) -> Alert:
         matched_terms=_strs(d, "matched_terms"),
         title_highlights=_spans(d, "title_highlights"),
         lead_highlights=_spans(d, "lead_highlights"),
-        options=dict(options),
+        options=SubscriptionOptions.from_stored(options),
     )

@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.engine import Dialect
 
+from ..exceptions import NaiveDatetimeError
+
 __all__ = [
     "PG_ITEMS",
     "UTCDateTime",
@@ -53,7 +55,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             # A naive datetime is ambiguous; guessing would shift times silently.
-            raise ValueError(f"naive datetime {value.isoformat()} given to the store")
+            raise NaiveDatetimeError(f"naive datetime {value.isoformat()} given to the store")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from .._effective import chat_subscription_name, rule_id, visible_id
 from .._query import Query, parse_query
-from .._storage._chat import ChatStore
+from .._storage import ChatStore
 from .._types import SHARED, AuditEntry, ChatState, ChatSubscription, ChatTopic
 from ..chat import Caller
 from ..config import TopicConfig
 from ..exceptions import CommandError, QuerySyntaxError
+from ..options import SubscriptionOptions
 from ._context import CommandContext
 
 #: How a chat subscription is named in commands: ``#3`` (``chat-3`` and ``3`` too).
@@ -58,7 +59,7 @@ class ChannelSub:
     #: Its query, if any.
     query: str | None
     #: Its delivery options.
-    options: dict[str, str]
+    options: SubscriptionOptions
     #: Whether the configuration file declares it (read-only from chat).
     from_file: bool
     #: The chat subscription's id.
@@ -67,7 +68,7 @@ class ChannelSub:
     @classmethod
     def from_chat(cls, s: ChatSubscription) -> ChannelSub:
         return cls(f"#{s.id}", chat_subscription_name(s.id),
-                   (s.topic_id,) if s.topic_id else (), s.query, dict(s.options), False, s.id)
+                   (s.topic_id,) if s.topic_id else (), s.query, s.options, False, s.id)
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ class Call:
     def channel_subscriptions(self, state: ChatState) -> list[ChannelSub]:
         """The caller's channel's subscriptions: the file's, then the chat ones."""
         subs = [
-            ChannelSub(s.name, s.name, s.topics, s.query, s.options(), True)
+            ChannelSub(s.name, s.name, s.topics, s.query, s.options, True)
             for s in self.ctx.file.subscriptions if s.destination == self.caller.destination
         ]
         tenant = self.tenant
@@ -206,7 +207,7 @@ class Call:
             parts.append("topics " + ", ".join(self.topic_name(t) for t in sub.topics))
         if sub.query:
             parts.append(f"query {sub.query}")
-        parts += [f"{k} {v}" for k, v in sub.options.items()]
+        parts += [f"{k} {v}" for k, v in sub.options.as_strings().items()]
         if sub.from_file:
             parts.append("from the configuration file")
         return " · ".join(parts)

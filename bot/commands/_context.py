@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._sources import KindSettings
-from .._storage._chat import ChatStore
+from .._storage import ChatStore
 from .._types import OutboxSummary, SearchTerm
 from ..chat import Caller
 from ..config import SourceConfig, SubscriptionConfig, TopicConfig

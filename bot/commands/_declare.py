@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ..exceptions import CommandDeclarationError
 from ..replies import Reply
 from ._params import Param
 
@@ -130,7 +131,7 @@ class CommandTable:
     def group(self, name: str, summary: str) -> None:
         """Declare a group of commands (before its commands)."""
         if not _WORD_RE.fullmatch(name) or name in self._groups:
-            raise ValueError(f"bad or repeated group name {name!r}")
+            raise CommandDeclarationError(f"bad or repeated group name {name!r}")
         _check_description(name, summary)
         self._groups[name] = Group(name, summary)
 
@@ -141,8 +142,8 @@ class CommandTable:
         ``path`` ("recent", "keywords add").
 
         ``listing`` defaults to "admin" for admin commands, "general" otherwise.
-        Raises ValueError (at import) when the declaration is inconsistent or
-        disagrees with the handler's signature.
+        Raises CommandDeclarationError (at import) when the declaration is
+        inconsistent or disagrees with the handler's signature.
         """
         words = tuple(path.split())
 
@@ -160,30 +161,33 @@ class CommandTable:
         path = command.path
         where = f"command {command.name!r}"
         if not 1 <= len(path) <= 2 or not all(_WORD_RE.fullmatch(w) for w in path):
-            raise ValueError(f"{where}: a path is one or two lowercase words")
+            raise CommandDeclarationError(f"{where}: a path is one or two lowercase words")
         if path in self._commands:
-            raise ValueError(f"{where} is declared twice")
+            raise CommandDeclarationError(f"{where} is declared twice")
         if len(path) == 2 and path[0] not in self._groups:
-            raise ValueError(f"{where}: declare the group {path[0]!r} first")
+            raise CommandDeclarationError(f"{where}: declare the group {path[0]!r} first")
         if len(path) == 1 and path[0] in self._groups:
-            raise ValueError(f"{where}: {path[0]!r} is a group")
+            raise CommandDeclarationError(f"{where}: {path[0]!r} is a group")
         _check_description(command.name, command.summary)
         names = [p.name for p in command.params]
         if len(set(names)) != len(names):
-            raise ValueError(f"{where}: parameter names repeat")
+            raise CommandDeclarationError(f"{where}: parameter names repeat")
         seen_optional = False
         positional = command.positional
         for p in command.params:
             _check_description(f"{command.name} {p.name}", p.description)
             if not _NAME_RE.fullmatch(p.name):
-                raise ValueError(f"{where}: bad parameter name {p.name!r}")
+                raise CommandDeclarationError(f"{where}: bad parameter name {p.name!r}")
             if p.required and seen_optional:
-                raise ValueError(f"{where}: required {p.name!r} after an optional parameter")
+                raise CommandDeclarationError(
+                    f"{where}: required {p.name!r} after an optional parameter")
             seen_optional = seen_optional or not p.required
             if p.option and (p.takes_rest or p.required):
-                raise ValueError(f"{where}: option --{p.name} must be optional and one word")
+                raise CommandDeclarationError(
+                    f"{where}: option --{p.name} must be optional and one word")
             if p.takes_rest and p is not positional[-1]:
-                raise ValueError(f"{where}: {p.name!r} takes the rest of the line: put it last")
+                raise CommandDeclarationError(
+                    f"{where}: {p.name!r} takes the rest of the line: put it last")
         _check_signature(command)
 
 
@@ -210,7 +214,8 @@ class _Names(Sequence[str]):
 
 def _check_description(what: str, text: str) -> None:
     if not 1 <= len(text) <= MAX_DESCRIPTION:
-        raise ValueError(f"{what}: a description has 1 to {MAX_DESCRIPTION} characters")
+        raise CommandDeclarationError(
+            f"{what}: a description has 1 to {MAX_DESCRIPTION} characters")
 
 
 def _check_signature(command: Command) -> None:
@@ -219,16 +224,16 @@ def _check_signature(command: Command) -> None:
     signature = inspect.signature(command.handler)
     first, *rest = signature.parameters.values()
     if first.kind not in (first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD):
-        raise ValueError(f"{where}: the handler's first parameter is the call")
+        raise CommandDeclarationError(f"{where}: the handler's first parameter is the call")
     keywords = {p.name for p in rest if p.kind is p.KEYWORD_ONLY}
     if keywords != {p.name for p in command.params} or len(keywords) != len(rest):
-        raise ValueError(f"{where}: the handler's keyword-only parameters must be "
-                         f"exactly {sorted(p.name for p in command.params)}")
+        raise CommandDeclarationError(f"{where}: the handler's keyword-only parameters must be "
+                                      f"exactly {sorted(p.name for p in command.params)}")
     hints = typing.get_type_hints(command.handler)
     for p in command.params:
         if hints.get(p.name) != p.value_type:
-            raise ValueError(f"{where}: {p.name} is typed {hints.get(p.name)}, "
-                             f"declared {p.value_type}")
+            raise CommandDeclarationError(f"{where}: {p.name} is typed {hints.get(p.name)}, "
+                                          f"declared {p.value_type}")
 
 
 

@@ -74,6 +74,9 @@ class CommandLayer:
         return sorted(v for v in set(values) if v.lower().startswith(prefix.lstrip("#")) or
                       v.lower().startswith(prefix))[:MAX_COMPLETIONS]
 
+    def is_admin(self, caller: Caller) -> bool:
+        return self.context.admins.allows(caller)
+
     # -- running --
 
     async def _run_line(self, caller: Caller, text: str, named: _Named) -> Reply:
@@ -98,13 +101,13 @@ class CommandLayer:
 
     def _check_admin(self, caller: Caller, command: Command) -> None:
         """Raises :class:`PermissionDeniedError` for an admin command and a non-admin."""
-        if command.admin and not self.context.admins.allows(caller):
+        if command.admin and not self.is_admin(caller):
             raise PermissionDeniedError(command.name)
 
     async def _invoke(self, caller: Caller, command: Command,
                       arguments: dict[str, object]) -> Reply:
         for param in command.params:
-            if param.admin and arguments[param.name] and not self.context.admins.allows(caller):
+            if param.admin and arguments[param.name] and not self.is_admin(caller):
                 raise PermissionDeniedError(f"{command.name} {param.label}")
         reply = await command.handler(Call(self.context, caller), **arguments)
         return dataclasses.replace(reply, ephemeral=True) if command.admin else reply

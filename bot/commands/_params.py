@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass
 
 from ..chat import CompletionKind
-from ..exceptions import CommandError
+from ..exceptions import CommandError, InvalidOptionError
+from ..options import parse_mention
 
 #: A command line longer than this is refused before anything else; no text
 #: argument may be longer either, however it arrives.
 MAX_LINE_CHARS = 2000
 
 _DIGITS_RE = re.compile(r"[0-9]{1,18}")
-_ROLE_RE = re.compile(r"[0-9A-Za-z^_-]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -174,10 +174,10 @@ class RoleId(Param):
         if text is None:
             return None
         assert isinstance(text, str)
-        role = text.strip("<@&>")
-        if not _ROLE_RE.fullmatch(role):
-            raise CommandError(f"{self.label} takes a role id")
-        return role
+        try:
+            return parse_mention(text.strip("<@&>"))
+        except InvalidOptionError:
+            raise CommandError(f"{self.label} takes a role id") from None
 
 
 @dataclass(frozen=True, kw_only=True)

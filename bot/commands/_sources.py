@@ -20,11 +20,11 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from .._lang import normalize_language_tag
-from .._netguard import check_url, is_public_address
 from .._sources import FEED, KINDS, Key, SourceSpec, kind_for_url
 from .._types import ChatSource
 from ..config import MAX_INTERVAL, MIN_INTERVAL, SourceConfig, make_source, parse_duration
-from ..exceptions import CommandError, SourceError
+from ..exceptions import CommandDeclarationError, CommandError, InvalidValueError, SourceError
+from ..netguard import check_url, is_public_address
 from ..replies import Fields, Heading, Reply, Text
 from ._call import Call, show
 from ._declare import COMMANDS, MAX_DESCRIPTION, Handler
@@ -57,7 +57,7 @@ def _kind_params() -> tuple[Param, ...]:
     for name, owners in keys.items():
         key = owners[0][1]
         if any(k.type is not key.type for _, k in owners):
-            raise ValueError(f"kind key {name!r} has two types")
+            raise CommandDeclarationError(f"kind key {name!r} has two types")
         described = key.help if len(owners) == 1 else \
             f"{'/'.join(k for k, _ in owners)}: {key.help}"
         described = described if len(described) <= MAX_DESCRIPTION else \
@@ -119,7 +119,7 @@ async def sources_add(call: Call, *, source: str, what: str | None, name: str | 
         try:
             # The same range as a configured source's interval.
             seconds = parse_duration(interval, at_least=MIN_INTERVAL, at_most=MAX_INTERVAL)
-        except ValueError as e:
+        except InvalidValueError as e:
             raise CommandError(f"--interval {e}") from None
     made = await _source(call, source, what, lang, keys, interval=seconds, name=name)
     if not ID_RE.match(made.name):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 from .._effective import visible_id
 from .._matching import Matcher, Rule
-from .._schedule import parse_digest, parse_limit, parse_quiet, parse_timezone
-from ..exceptions import CommandError
+from ..exceptions import CommandError, InvalidOptionError
+from ..options import OptionName, SubscriptionOptions
 from ..replies import Reply
 from ._call import SUB_REF_RE, Call, ChannelSub, parse_user_query, show
 from ._declare import COMMANDS
@@ -21,34 +19,17 @@ _TZ = Text("tz", "Time zone of the times, e.g. Europe/Paris (default UTC)", opti
            metavar="Zone")
 _SUBSCRIPTION = Text("subscription", "Subscription id, e.g. #3 (see list)",
                      complete="subscription", metavar="#subscription")
-_OFF = ("off", "none")
 
 
-def _timezone(name: str) -> object:
-    try:
-        return parse_timezone(name)
-    except OSError:  # a directory of the zone database ("Europe"), a name too long
-        raise ValueError(f"{name!r} is not an IANA time zone (example: \"Europe/Paris\")"
-                         ) from None
-
-
-#: The delivery options a command may set, and how each is checked.
-_CHECKS: Mapping[str, Callable[[str], object]] = {
-    "limit": parse_limit, "digest": parse_digest, "quiet": parse_quiet, "timezone": _timezone}
-
-
-def _set(options: dict[str, str], name: str, value: str | None, label: str) -> None:
-    """Set (or with "off", clear) the option ``name`` to ``value`` once checked."""
+def _set(options: SubscriptionOptions, name: OptionName, value: str | None, label: str
+         ) -> SubscriptionOptions:
+    """``options`` with ``name`` set to ``value`` (or with "off", unset), if given."""
     if value is None:
-        return
-    if value.lower() in _OFF and name != "timezone":
-        options.pop(name, None)
-        return
+        return options
     try:
-        _CHECKS[name](value)
-    except ValueError as e:
+        return options.with_option(name, value)
+    except InvalidOptionError as e:
         raise CommandError(f"{label}{e}") from None
-    options[name] = value
 
 
 @COMMANDS.command(
@@ -76,12 +57,12 @@ async def subscribe(call: Call, *, target: str, limit: str | None, digest: str |
         if len(query) > MAX_QUERY_CHARS:
             raise CommandError(f"that query is longer than {MAX_QUERY_CHARS} characters")
         Matcher.compile([Rule(id="query", query=parse_user_query(query))])  # as the poller will
-    options: dict[str, str] = {}
-    for name, value in (("limit", limit), ("digest", digest), ("quiet", quiet),
-                        ("timezone", tz)):
-        _set(options, name, value, f"--{'tz' if name == 'timezone' else name}: ")
-    if mention is not None:
-        options["mention"] = mention
+    options = SubscriptionOptions()
+    given: tuple[tuple[OptionName, str | None], ...] = (
+        ("limit", limit), ("digest", digest), ("quiet", quiet), ("timezone", tz),
+        ("mention", mention))
+    for name, value in given:
+        options = _set(options, name, value, f"--{'tz' if name == 'timezone' else name}: ")
     state = await call.state()
     for sub in call.channel_subscriptions(state):
         if not sub.from_file and sub.topics == ((topic,) if topic else ()) \
@@ -93,9 +74,9 @@ async def subscribe(call: Call, *, target: str, limit: str | None, digest: str |
         query=query, options=options,
         entry=call.entry("subscribe", call.caller.channel, None,
                          {"topic": topic and visible_id(topic), "query": query,
-                          "options": options}))
+                          "options": options.as_strings()}))
     await call.refresh()
-    extra = "".join(f" · {k} {v}" for k, v in options.items())
+    extra = "".join(f" · {k} {v}" for k, v in options.as_strings().items())
     return Reply.text(f"Subscribed this channel to {what} (#{new_id}){extra}. New matching "
                       "items will be posted here; `recent` shows the latest ones.")
 
@@ -128,17 +109,17 @@ async def unsubscribe(call: Call, *, target: str) -> Reply:
     return Reply.text(f"Unsubscribed: {', '.join(t.label for t in targets)}.")
 
 
-async def _set_option(call: Call, ref: str, name: str, value: str, tz: str | None) -> Reply:
+async def _set_option(call: Call, ref: str, name: OptionName, value: str, tz: str | None
+                      ) -> Reply:
     sub = await call.sub_by_ref(ref)
-    options = dict(sub.options)
-    _set(options, name, value, "")
-    _set(options, "timezone", tz, "")
+    options = _set(_set(sub.options, name, value, ""), "timezone", tz, "")
     assert sub.chat_id is not None
+    written = options.as_strings()
     await call.chat.set_options(call.tenant, sub.chat_id, options,
-                                call.entry(name, sub.label, sub.options, options))
+                                call.entry(name, sub.label, sub.options.as_strings(), written))
     await call.refresh()
-    shown = options.get(name, "off")
-    zone = f" ({options['timezone']})" if name != "limit" and "timezone" in options else ""
+    shown = written.get(name, "off")
+    zone = f" ({written['timezone']})" if name != "limit" and "timezone" in written else ""
     return Reply.text(f"{sub.label}: {name} {shown}{zone}.")
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._sources import KindSettings
+from ..options import SubscriptionOptions
 from ..types import ALL_FIELDS, Field
 
 #: Environment variable that may replace ``--config``.
@@ -121,30 +122,18 @@ class SubscriptionConfig:
     query: str | None = None
     #: Where alerts go: ``console``, ``discord:<id>``, ``slack:<id>`` …
     destination: str = "console"
-    #: At most this many alerts per period (``"10/h"``); the overflow is rolled up.
-    limit: str | None = None
-    #: Send as a digest: ``"hourly"`` or ``"daily@08:30"``.
-    digest: str | None = None
-    #: Hold alerts during this local-time window (``"22:00-07:00"``).
-    quiet: str | None = None
-    #: IANA time zone for ``digest`` and ``quiet``.
-    timezone: str = "UTC"
-    #: A role (Discord) or group to mention with each alert: the only way an alert pings.
-    mention: str | None = None
-
-    def options(self) -> dict[str, str]:
-        """The set delivery options, as strings, for :attr:`bot.types.Alert.options`."""
-        names = ("limit", "digest", "quiet", "timezone", "mention")
-        options = {n: str(getattr(self, n)) for n in names if getattr(self, n) is not None}
-        if options.get("timezone") == "UTC":
-            del options["timezone"]  # the default says nothing
-        return options
+    #: How its alerts are delivered: ``limit``, ``digest``, ``quiet``,
+    #: ``timezone`` and ``mention`` (see :mod:`bot.options`).
+    options: SubscriptionOptions = field(default_factory=SubscriptionOptions)
 
 
 @dataclass(frozen=True)
 class ConsoleConfig:
     #: "auto" (colour on a terminal), "always" or "never".
     color: str = "auto"
+    #: Where console alerts are written: "stdout" or "stderr" (``vigie poll
+    #: --format json`` keeps standard output for its JSON).
+    output: str = "stdout"
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
-from typing import Any
 
 from ..exceptions import QuerySyntaxError
+from ..options import OPTION_NAMES, SubscriptionOptions
 from ._model import Config, DestinationCheck, SubscriptionConfig
 from ._table import Table
 
@@ -43,7 +42,7 @@ def validate_subscriptions(root: Table, topic_ids: Collection[str],
             problems.add(t.key("destination"), problem)
         options = _subscription_options(t)
         t.check_unknown()
-        subscriptions.append(SubscriptionConfig(name, sub_topics, query, destination, **options))
+        subscriptions.append(SubscriptionConfig(name, sub_topics, query, destination, options))
     return subscriptions
 
 
@@ -72,26 +71,12 @@ def _destination_problem(destination: str, schemes: frozenset[str] | None) -> st
     return None
 
 
-def _subscription_options(t: Table) -> dict[str, Any]:
-    from .._schedule import parse_digest, parse_limit, parse_quiet, parse_timezone
-
-    options: dict[str, Any] = {}
-    checks = {"limit": parse_limit, "digest": parse_digest, "quiet": parse_quiet,
-              "timezone": parse_timezone}
-    for key, check in checks.items():
-        value = t.get(key, str)
-        if value is None:
-            continue
-        try:
-            check(value)
-        except ValueError as e:
-            t.problems.add(t.key(key), str(e))
-            continue
-        options[key] = value
+def _subscription_options(t: Table) -> SubscriptionOptions:
+    values: dict[str, str | None] = {name: t.get(name, str) for name in OPTION_NAMES
+                                     if name != "mention"}
     mention = t.get("mention", (str, int))
     if mention is not None:
-        if not re.fullmatch(r"[0-9A-Za-z^_-]{1,64}", str(mention)):
-            t.problems.add(t.key("mention"), "must be a role or group id")
-        else:
-            options["mention"] = str(mention)
-    return options
+        values["mention"] = str(mention)
+    return SubscriptionOptions.parse(
+        {name: value for name, value in values.items() if value is not None},
+        on_error=lambda e: t.problems.add(t.key(e.option), e.message))

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
+from ..exceptions import InvalidValueError
 from ._values import MAX_DURATION, MAX_SIZE, parse_duration, parse_size
 
 T = TypeVar("T")
@@ -122,7 +123,7 @@ class Table:
             return default
         try:
             return parse(raw)
-        except ValueError as e:
+        except InvalidValueError as e:
             self.problems.add(self.key(name), str(e))
             return default
 

@@ -83,11 +83,17 @@ def validate_poll(t: Table) -> PollConfig:
 
 
 def validate_console(t: Table) -> ConsoleConfig:
-    color = t.get("color", str, default="auto")
-    if color not in ("auto", "always", "never"):
-        t.problems.add(t.key("color"), "must be \"auto\", \"always\" or \"never\"")
+    console = ConsoleConfig()
+    values: dict[str, str] = {}
+    for key, choices in (("color", ("auto", "always", "never")), ("output", ("stdout", "stderr"))):
+        value = t.get(key, str, default=getattr(console, key))
+        if value in choices:
+            values[key] = value
+        else:
+            quoted = [f'"{c}"' for c in choices]
+            t.problems.add(t.key(key), f"must be {', '.join(quoted[:-1])} or {quoted[-1]}")
     t.check_unknown()
-    return ConsoleConfig(color=color)
+    return ConsoleConfig(**values)
 
 
 def validate_delivery(t: Table) -> DeliveryConfig:

@@ -1,7 +1,8 @@
 """Value parsers (pure): durations, sizes, ``${ENV}`` substitution, phrases.
 
-The parsers raise ValueError with a message fit for a config error or a
-chat reply; bounds are part of the value, so the message says the range.
+The parsers raise :class:`~bot.exceptions.InvalidValueError` (a ValueError)
+with a message fit for a config error or a chat reply; bounds are part of
+the value, so the message says the range.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 
+from ..exceptions import InvalidValueError
 from ._model import MAX_PHRASE_CHARS
 
 #: Longest duration anything in a configuration may last (ten years): beyond
@@ -32,16 +34,16 @@ def parse_duration(value: str | int | float, *, at_least: float | None = None,
     """Seconds from ``"90s"``, ``"10m"``, ``"1h"``, ``"2d"`` or a number of seconds.
 
     The result is positive, at least ``at_least`` when given, and at most
-    ``at_most``. Raises ValueError with a message fit for a config error
+    ``at_most``. Raises InvalidValueError with a message fit for a config error
     (out of range: the message says the range).
     """
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("expected a duration such as \"10m\"")
+        raise InvalidValueError("expected a duration such as \"10m\"")
     if isinstance(value, str):
         m = _DURATION_RE.match(value)
         if not m:
-            raise ValueError(f"{value[:40]!r} is not a duration (examples: \"90s\", \"10m\", "
-                             "\"1h\")")
+            raise InvalidValueError(f"{value[:40]!r} is not a duration (examples: \"90s\", "
+                                    "\"10m\", \"1h\")")
         number, unit = m.group(1), m.group(2) or "s"
         seconds = float(number) * _DURATION_UNITS[unit]
     else:
@@ -52,25 +54,25 @@ def parse_duration(value: str | int | float, *, at_least: float | None = None,
     low_ok = seconds > 0 if at_least is None else seconds >= at_least
     if not (low_ok and seconds <= at_most):  # NaN fails both
         low = "positive" if at_least is None else f"at least {format_duration(at_least)}"
-        raise ValueError(f"must be {low} and at most {format_duration(at_most)}")
+        raise InvalidValueError(f"must be {low} and at most {format_duration(at_most)}")
     return seconds
 
 
 def parse_size(value: str | int, *, at_least: int = 1, at_most: int = MAX_SIZE) -> int:
     """Bytes from ``"10MB"``, ``"512KiB"`` or a number of bytes, between
-    ``at_least`` and ``at_most``. Raises ValueError as :func:`parse_duration`."""
+    ``at_least`` and ``at_most``. Raises InvalidValueError as :func:`parse_duration`."""
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError("expected a size such as \"10MB\"")
+        raise InvalidValueError("expected a size such as \"10MB\"")
     if isinstance(value, int):
         size: float = value
     else:
         m = _SIZE_RE.match(value)
         if not m:
-            raise ValueError(f"{value[:40]!r} is not a size (examples: \"512KB\", \"10MB\")")
+            raise InvalidValueError(f"{value[:40]!r} is not a size (examples: \"512KB\", \"10MB\")")
         size = float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()]
     if not at_least <= size <= at_most:  # also refuses inf
-        raise ValueError(f"must be at least {format_size(at_least)} and at most "
-                         f"{format_size(at_most)}")
+        raise InvalidValueError(f"must be at least {format_size(at_least)} and at most "
+                                f"{format_size(at_most)}")
     return int(size)
 
 

@@ -17,14 +17,16 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._fetch import Fetcher, rate_limit_wait
-from ..config import Config, SourceConfig
 from ..exceptions import FeedParseError, GoneError, HTTPStatusError, SourceError
 from ..types import Entry, FetchResult, ParsedFeed
-from . import FEED, KINDS, KindSettings, SourceKind, SourceSpec, kind_for_url
-from ._base import ApiRequest, error_document
+from ._base import ApiRequest, KindSettings, SourceKind, SourceSpec, error_document
+from ._kinds import FEED, KINDS, kind_for_url
+
+if TYPE_CHECKING:  # the configuration reads the kinds: no import back at run time
+    from ..config import Config, SourceConfig
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-from bot.exceptions import BlockedAddressError, FetchError
+from bot.exceptions import BlockedAddressError, FetchError, ResolutionBlockedError
 
 log = logging.getLogger(__name__)
 
@@ -82,24 +82,6 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 _ALLOWED_SCHEMES = frozenset({"http", "https"})
-
-
-class ResolutionBlocked(OSError):
-    """Every address a host name resolves to is refused by the guard.
-
-    An :class:`OSError` on purpose: aiohttp's connector wraps resolver
-    ``OSError`` s in ``ClientConnectorDNSError`` (keeping this one as its
-    ``os_error``), which the fetcher turns into
-    :class:`~bot.exceptions.BlockedAddressError`.
-    """
-
-    def __init__(self, host: str, addresses: Sequence[str]) -> None:
-        #: The host name that was resolved.
-        self.host = host
-        #: The refused addresses.
-        self.addresses = tuple(addresses)
-        shown = ", ".join(self.addresses) or "no address"
-        super().__init__(f"{host} resolves only to non-public addresses ({shown})")
 
 
 def parse_address(ip: str) -> IPAddress | None:
@@ -276,7 +258,7 @@ class GuardedResolver(AbstractResolver):
     Wraps ``resolver`` (when None, aiohttp's default resolver, which must then
     be created inside a running loop and is closed with this one). Addresses that are not
     permitted are dropped; when none remains, :meth:`resolve` raises
-    :class:`ResolutionBlocked`.
+    :class:`~bot.exceptions.ResolutionBlockedError`.
     """
 
     def __init__(
@@ -297,7 +279,7 @@ class GuardedResolver(AbstractResolver):
         """Resolve ``host`` and keep the permitted addresses.
 
         Raises:
-            ResolutionBlocked: if every address is refused.
+            ResolutionBlockedError: if every address is refused.
             OSError: whatever the wrapped resolver raises (name not found …).
         """
         results = await self._inner.resolve(host, port, family)
@@ -310,7 +292,7 @@ class GuardedResolver(AbstractResolver):
                 len(results) - len(kept), len(results), host,
             )
         if not kept and results:
-            raise ResolutionBlocked(host, [r["host"] for r in results])
+            raise ResolutionBlockedError(host, [r["host"] for r in results])
         return kept
 
     def _permitted(self, result: ResolveResult) -> bool:

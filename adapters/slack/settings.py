@@ -38,8 +38,6 @@ class SlackSettings:
     mode: Mode = "socket"
     #: Port of the HTTP-mode endpoint (``/slack/events``).
     http_port: int = DEFAULT_HTTP_PORT
-    #: User ids always treated as admins.
-    admin_users: tuple[str, ...] = ()
     #: Web API base URL (slack_sdk's ``base_url``), ending with "/".
     api_base: str = DEFAULT_API_BASE
     #: Whether alerts and digests unfurl links and media.
@@ -70,7 +68,6 @@ class SlackSettings:
             signing_secret=get("signing_secret", str, None) or None,
             mode="http" if mode == "http" else "socket",
             http_port=get("http_port", int, DEFAULT_HTTP_PORT),
-            admin_users=tuple(u for u in get("admin_users", list, []) if isinstance(u, str)),
             api_base=api_base if api_base.endswith("/") else api_base + "/",
             unfurl=get("unfurl", bool, False),
             app_home=get("app_home", bool, False),
