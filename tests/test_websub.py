@@ -57,8 +57,11 @@ class Setup:
 
 
 @contextlib.asynccontextmanager
-async def websub_setup(tmp_path: Path, *, max_lease: int = 86400, sources: str | None = None
+async def websub_setup(tmp_path: Path, *, max_lease: int = 86400, sources: str | None = None,
+                       interval: str = "10m", path: str = "/websub", start: bool = True
                        ) -> AsyncIterator[Setup]:
+    """Vigie with one feed naming a hub (unless ``sources`` says otherwise), its
+    WebSub callbacks at ``path`` served when ``start`` (else ``run`` will)."""
     async with FeedServer() as feeds, FakeHub(max_lease=max_lease) as hub, \
             WebhookReceiver(SECRET) as hook:
         server = PublicServer("127.0.0.1", 0)
@@ -74,14 +77,14 @@ async def websub_setup(tmp_path: Path, *, max_lease: int = 86400, sources: str |
             secret = "{SECRET}"
             per_second = 100
             [websub]
-            callback_url = "{server.url('/websub')}"
+            callback_url = "{server.url(path)}"
             secret = "{SECRET}"
             safety_interval = "1h"
             {sources if sources is not None else f'''
             [[sources]]
             name = "news"
             url = "{topic}"
-            interval = "10m"'''}
+            interval = "{interval}"'''}
             [topics.gpu]
             keywords = ["GPU"]
             [[subscriptions]]
@@ -92,7 +95,8 @@ async def websub_setup(tmp_path: Path, *, max_lease: int = 86400, sources: str |
             section_validators=section_validators())
         async with make_vigie(config, http=server) as vigie:
             assert vigie.websub is not None
-            await vigie.websub.start()
+            if start:
+                await vigie.websub.start()
             yield Setup(vigie, feeds, hub, hook, server, topic)
 
 
@@ -319,43 +323,16 @@ def test_websub_and_http_settings_are_checked() -> None:
 
 
 async def test_vigie_run_serves_the_callbacks_and_stops_cleanly(tmp_path: Path) -> None:
-    async with FeedServer() as feeds, FakeHub() as hub, WebhookReceiver(SECRET) as hook:
-        server = PublicServer("127.0.0.1", 0)
-        await server.start()
-        topic = feeds.url("/feed.xml")
-        feeds.add("/feed.xml", feed(hub.url, topic, "Old GPU news"))
-        config = load_config(write_config(tmp_path / "vigie.toml", f"""
-            [storage]
-            url = "sqlite:///{tmp_path / 'vigie.db'}"
-            [fetch]
-            allow_private_addresses = true
-            [webhook]
-            secret = "{SECRET}"
-            [websub]
-            callback_url = "{server.url('/hooks/websub')}"
-            secret = "{SECRET}"
-            [[sources]]
-            name = "news"
-            url = "{topic}"
-            interval = "10s"
-            [topics.gpu]
-            keywords = ["GPU"]
-            [[subscriptions]]
-            name = "newsroom"
-            topics = ["gpu"]
-            destination = "webhook:{hook.url('/newsroom')}"
-            """), destination_schemes=installed_schemes(),
-            section_validators=section_validators())
+    async with websub_setup(tmp_path, interval="10s", path="/hooks/websub", start=False) as s:
         stop = asyncio.Event()
-        async with make_vigie(config, http=server) as vigie:
-            running = asyncio.create_task(vigie.run(stop=stop))
-            try:
-                await hub.wait_for("subscribed", topic)
-                assert hub.forms[0]["hub.callback"].startswith(server.url("/hooks/websub/"))
-                await hub.publish(topic, feed(hub.url, topic, "Old GPU news", "New GPU"))
-                await hook.wait_unique(1)
-                assert titles(hook) == ["New GPU"]
-            finally:
-                stop.set()
-                await running
-        assert not server.running
+        running = asyncio.create_task(s.vigie.run(stop=stop))
+        try:
+            await s.hub.wait_for("subscribed", s.topic)
+            assert s.hub.forms[0]["hub.callback"].startswith(s.server.url("/hooks/websub/"))
+            await s.hub.publish(s.topic, feed(s.hub.url, s.topic, "Old GPU news", "New GPU"))
+            await s.hook.wait_unique(1)
+            assert titles(s.hook) == ["New GPU"]
+        finally:
+            stop.set()
+            await running
+    assert not s.server.running
