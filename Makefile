@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_parser.py
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_websub.py
 
 clean:
 	rm -rf $(VENV) vigie.db vigie.db-wal vigie.db-shm

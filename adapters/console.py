@@ -45,7 +45,8 @@ def render_alert(alert: Alert, *, color: bool = False) -> str:
 
     when = item.published.strftime("%Y-%m-%d %H:%M UTC") if item.published else "undated"
     lines = [
-        c(BOLD, "▶ ") + c(CYAN, f"[{strip_control(item.source)}]") + " "
+        c(BOLD, "▶ ") + c(CYAN, f"[{strip_control(item.source)}"
+                          + (f" · {strip_control(item.outlet)}]" if item.outlet else "]")) + " "
         + emphasise(item.title or "(no title)", alert.title_highlights, color=color),
         "  " + c(DIM, " · ".join([
             when,

@@ -157,6 +157,7 @@ def _item(alert: Alert) -> dict[str, Any]:
         "published": _when(item.published),
         "language": item.language,
         "author": item.author,
+        "outlet": item.outlet,
         "image": item.image,
         "topics": list(alert.topics),
         "topic_names": list(alert.topic_names),

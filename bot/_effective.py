@@ -8,10 +8,13 @@ users only ever see the part after the slash.
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 from ._types import SHARED, ChatState, ChatTopic
-from .config import Config, SourceConfig, SubscriptionConfig, TopicConfig
+from .config import Config, SourceConfig, SubscriptionConfig, TopicConfig, make_source
 from .types import ALL_FIELDS, Field
+
+log = logging.getLogger(__name__)
 
 
 def rule_id(tenant: str, topic_id: str) -> str:
@@ -66,7 +69,17 @@ def merge(config: Config, state: ChatState) -> Config:
         ))
 
     names = {s.name for s in config.sources}
-    sources = list(config.sources) + [
-        SourceConfig(s.name, s.url, s.interval) for s in state.sources if s.name not in names]
+    sources = list(config.sources)
+    for s in state.sources:
+        if s.name in names:
+            continue
+        made = make_source(s.name, s.kind, {"url": s.url} if s.kind == "feed" else s.options,
+                           interval=s.interval, language=s.language, kinds=config.kinds)
+        if isinstance(made, SourceConfig):
+            sources.append(made)
+        else:
+            # Checked when added; the file changed since (a [kinds] key removed).
+            log.warning("source %s (added from chat) is left out: %s", s.name,
+                        "; ".join(f"{k or s.kind}: {m}" for k, m in made))
     return dataclasses.replace(config, topics=tuple(topics),
                                subscriptions=tuple(subscriptions), sources=tuple(sources))

@@ -9,11 +9,13 @@ permanent (then the caller stores the new URL).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 
 import aiohttp
@@ -53,6 +55,8 @@ ACCEPT = (
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _CHUNK = 64 * 1024
+#: Bytes of an error response kept for the API's explanation.
+_ERROR_BODY = 4096
 
 
 @dataclass(frozen=True)
@@ -195,13 +199,19 @@ class Fetcher:
         return slot
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+        headers: Mapping[str, str] | None = None, json_body: object = None,
+        form: Mapping[str, str] | None = None,
     ) -> FetchResult:
         """GET ``url``, following redirects, and return the body or "not modified".
 
         With ``etag`` / ``last_modified`` the request is conditional; a 304
         gives ``FetchResult(status=304, body=None)`` carrying the validators
-        (the server's, else the ones sent).
+        (the server's, else the ones sent). ``headers`` are added to the
+        request (an API's token, a User-Agent it requires). With
+        ``json_body`` the request is a POST of that JSON value (an API's
+        login), never conditional, and a redirect is an error; ``form``
+        likewise POSTs a form (a WebSub subscription).
 
         Raises:
             BlockedAddressError: the URL or a redirect leads to a non-public
@@ -209,8 +219,9 @@ class Fetcher:
             BodyTooLargeError: the body (decompressed) exceeds ``max_body_bytes``.
             FetchTimeoutError: connecting or reading took too long.
             GoneError: HTTP 410.
-            HTTPStatusError: any other error status; ``retry_after`` is set
-                from 429/503 ``Retry-After``.
+            HTTPStatusError: any other error status, with the start of the
+                error body and the headers; ``retry_after`` is set from 429/503
+                ``Retry-After``, else from a 429's rate-limit reset header.
             FetchError: bad URL or scheme, redirect loop or too many
                 redirects, network or TLS failure.
             RuntimeError: the fetcher is closed.
@@ -221,11 +232,17 @@ class Fetcher:
         except (ValueError, TypeError):
             raise FetchError(redact_url(url), "invalid URL") from None
         session = self._get_session()
+        post: dict[str, object] = {}
+        if json_body is not None:
+            post["json"] = json_body
+        if form is not None:
+            post["data"] = dict(form)
         conditional: dict[str, str] = {}
-        if etag:
+        if etag and not post:
             conditional["If-None-Match"] = etag
-        if last_modified:
+        if last_modified and not post:
             conditional["If-Modified-Since"] = last_modified
+        extra = dict(headers or {})
 
         seen = {str(current)}
         all_permanent = True
@@ -242,18 +259,17 @@ class Fetcher:
                     raise FetchTimeoutError(
                         redact_url(current), f"took longer than {s.total_timeout:g}s"
                     )
-                outcome = await self._one_request(session, current, conditional, remaining)
+                outcome = await self._one_request(session, current, conditional, remaining,
+                                                  extra, post)
                 remaining -= loop.time() - started
             if isinstance(outcome, FetchResult):
                 permanent = str(current) if redirected and all_permanent else None
                 if permanent is None:
                     return outcome
-                return FetchResult(
-                    url=outcome.url, status=outcome.status, body=outcome.body,
-                    content_type=outcome.content_type, etag=outcome.etag,
-                    last_modified=outcome.last_modified, permanent_url=permanent,
-                )
+                return dataclasses.replace(outcome, permanent_url=permanent)
             status, target = outcome
+            if post:
+                raise FetchError(redact_url(url), f"the server redirected a POST ({status})")
             redirected = True
             all_permanent = all_permanent and status in _PERMANENT_REDIRECTS
             if str(target) in seen:
@@ -269,8 +285,10 @@ class Fetcher:
         url: URL,
         conditional: dict[str, str],
         time_left: float,
+        extra: dict[str, str],
+        post: dict[str, object],
     ) -> FetchResult | tuple[int, URL]:
-        """One GET: a final result, or ``(status, next URL)`` for a redirect."""
+        """One request: a final result, or ``(status, next URL)`` for a redirect."""
         s = self.settings
         shown = redact_url(url)
         timeout = aiohttp.ClientTimeout(
@@ -280,11 +298,14 @@ class Fetcher:
             sock_read=s.read_timeout,
         )
         try:
-            async with session.get(
-                url, headers=conditional, allow_redirects=False, timeout=timeout
+            async with session.request(
+                "POST" if post else "GET", url,
+                headers={**extra, **conditional}, allow_redirects=False, timeout=timeout,
+                json=post.get("json"), data=post.get("data"),
             ) as resp:
                 if resp.status in _REDIRECTS:
                     return resp.status, _redirect_target(url, resp.headers)
+                headers = _header_dict(resp.headers)
                 if resp.status == 304:
                     return FetchResult(
                         url=str(url),
@@ -294,8 +315,15 @@ class Fetcher:
                         etag=resp.headers.get("ETag") or conditional.get("If-None-Match"),
                         last_modified=resp.headers.get("Last-Modified")
                         or conditional.get("If-Modified-Since"),
+                        headers=headers,
                     )
-                _raise_for_status(url, resp.status, resp.headers)
+                if not 200 <= resp.status < 300:
+                    # An API says why in its error document: keep its start.
+                    try:
+                        detail = await resp.content.read(_ERROR_BODY)
+                    except (aiohttp.ClientError, OSError, TimeoutError):
+                        detail = b""
+                    _raise_for_status(url, resp.status, headers, detail)
                 body = await self._read_body(url, resp)
                 return FetchResult(
                     url=str(url),
@@ -304,6 +332,7 @@ class Fetcher:
                     content_type=resp.headers.get("Content-Type"),
                     etag=resp.headers.get("ETag"),
                     last_modified=resp.headers.get("Last-Modified"),
+                    headers=headers,
                 )
         except aiohttp.ClientConnectorDNSError as e:
             if isinstance(e.os_error, ResolutionBlockedError):
@@ -384,13 +413,84 @@ def _redirect_target(url: URL, headers: CIMultiDictProxy[str]) -> URL:
     return target.with_fragment(None)
 
 
-def _raise_for_status(url: URL, status: int, headers: CIMultiDictProxy[str]) -> None:
+def _header_dict(headers: CIMultiDictProxy[str]) -> dict[str, str]:
+    """Response headers with lower-case names, repeated ones joined with ", "."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
+def _raise_for_status(url: URL, status: int, headers: Mapping[str, str],
+                      detail: bytes = b"") -> None:
     """Raise the error matching an HTTP status that is not a success."""
     if 200 <= status < 300:
         return
     shown = redact_url(url)
     if status == 410:
         raise GoneError(shown)
-    retry_after = parse_retry_after(headers.get("Retry-After")) if status in (429, 503) else None
-    raise HTTPStatusError(shown, status, retry_after)
+    retry_after = None
+    if status in (429, 503):
+        retry_after = parse_retry_after(headers.get("retry-after"))
+        if retry_after is None and status == 429:
+            retry_after = rate_limit_reset(headers)
+    raise HTTPStatusError(shown, status, retry_after, body=detail, headers=headers)
+
+
+#: Rate-limit headers of the APIs Vigie reads: X (``x-rate-limit-*``),
+#: Reddit and Mastodon (``x-ratelimit-*``), Bluesky and the IETF draft (``ratelimit-*``).
+_RESET_HEADERS = ("x-rate-limit-reset", "x-ratelimit-reset", "ratelimit-reset")
+_REMAINING_HEADERS = ("x-rate-limit-remaining", "x-ratelimit-remaining", "ratelimit-remaining")
+#: A reset value above this is a Unix time, below it a number of seconds.
+_EPOCH_THRESHOLD = 1e9
+
+
+def rate_limit_reset(headers: Mapping[str, str], *, now: datetime | None = None
+                     ) -> float | None:
+    """Seconds until an API's rate-limit window resets, from its headers.
+
+    Reads ``x-rate-limit-reset`` (X: Unix time), ``x-ratelimit-reset``
+    (Reddit: seconds; Mastodon: an ISO 8601 time) and ``ratelimit-reset``
+    (Bluesky: Unix time; the IETF draft: seconds); header names in lower
+    case. Clamped to ``[0, MAX_RETRY_AFTER]``; None when absent or
+    unreadable. Never raises.
+    """
+    now = now if now is not None else datetime.now(UTC)
+    for name in _RESET_HEADERS:
+        value = (headers.get(name) or "").strip()
+        if not value:
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            try:
+                when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - now).total_seconds()
+        else:
+            if number != number:  # NaN
+                continue
+            seconds = number - now.timestamp() if number > _EPOCH_THRESHOLD else number
+        return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    return None
+
+
+def rate_limit_wait(headers: Mapping[str, str], *, now: datetime | None = None
+                    ) -> float | None:
+    """Seconds to wait before calling an API again when its headers say the
+    window is used up (remaining 0), else None. Never raises."""
+    for name in _REMAINING_HEADERS:
+        value = (headers.get(name) or "").strip()
+        if not value:
+            continue
+        try:
+            remaining = float(value)
+        except ValueError:
+            return None
+        return rate_limit_reset(headers, now=now) if remaining <= 0 else None
+    return None
 

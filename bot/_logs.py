@@ -166,13 +166,16 @@ def configure_logging(level: str, log_format: LogFormat = "text", *,
 
 def register_config_secrets(config: Config, redactor: SecretRedactor = REDACTOR) -> None:
     """Register what a configuration holds that is secret: the values of
-    ``${VAR}``, the password of the storage URL, the values of adapter keys
-    named like secrets (``token``, ``bot_token``, ``secret`` …) and the
+    ``${VAR}``, the password of the storage URL, the values of adapter and
+    ``[kinds.<kind>]`` keys named like secrets (``token``, ``bot_token``, ``secret`` …) and the
     token-bearing parts of URL destinations (webhook URLs)."""
     redactor.add_secrets(*config.secrets)
     redactor.add_secrets(urlsplit(config.storage.url).password)
     for table in config.adapters.values():
         redactor.add_secrets(*_secret_values(table))
+    for kind in config.kinds.values():  # [kinds.bluesky] app_password, [kinds.x] bearer_token
+        redactor.add_secrets(*_secret_values(kind.values))
+    redactor.add_secrets(config.websub.secret)
     redactor.add_secrets(*(part for sub in config.subscriptions
                            for part in url_secrets(sub.destination)))
 

@@ -23,6 +23,9 @@ long phrases do not blow up into thousands of variants):
 ``word*`` makes the last word of a term a prefix ("gpu*" matches "gpus",
 "gpu-bound"); it gets no plural variants since the prefix covers them.
 
+The words inside hashtags and handles are looked at too (``bot._hashtags``):
+"IA générative" matches ``#IAGénérative``, "Musk" ``@ElonMusk``.
+
 A rule matches when one of its keywords, or its query, is found in a field
 it looks at, none of its exclusions is found in such a field, and the item's
 language is one of its languages (an item of unknown language passes). A
@@ -46,6 +49,7 @@ from dataclasses import dataclass
 
 import ahocorasick
 
+from ._hashtags import tag_phrases
 from ._lang import normalize_language_tag
 from ._normalize import normalize, tokenize
 from ._query import Query, Term, evaluate, positive_terms, query_terms, requires_positive
@@ -301,11 +305,23 @@ class Matcher:
             text = doc.field_text(field)
             if not text:
                 continue
-            for t, start, end in self._index.scan(normalize(text)):
+            norm = normalize(text)
+            for t, start, end in self._index.scan(norm):
                 hits.append(TermHit(terms[t], field, start, end))
                 fields = found.setdefault(t, [])
                 if not fields or fields[-1] != field:
                     fields.append(field)
+            # The words inside hashtags and handles (#IAGénérative): their hits
+            # cover the whole tag.
+            for tag in tag_phrases(text):
+                for t, _, _ in self._index.scan(tag.words):
+                    start = len(normalize(text[:tag.start]))
+                    start += 1 if start else 0
+                    hits.append(TermHit(terms[t], field, start,
+                                        start + len(normalize(tag.tag)), tag=tag.tag))
+                    fields = found.setdefault(t, [])
+                    if field not in fields:
+                        fields.append(field)
 
         lang = normalize_language_tag(doc.language)
         verdicts = list(self._nothing if lang is None else self._nothing_for(lang))
@@ -426,6 +442,9 @@ def highlight_spans(text: str, terms: Iterable[str]) -> tuple[tuple[int, int], .
         first = bisect.bisect_right(starts, start) - 1
         last = bisect.bisect_right(starts, end - 1) - 1
         raw.append((tokens[first].start, tokens[last].end))
+    for tag in tag_phrases(text):
+        if any(True for _ in index.scan(tag.words)):
+            raw.append((tag.start, tag.end))  # a term inside a hashtag: the whole tag
     raw.sort()
     merged: list[tuple[int, int]] = []
     for start, end in raw:

@@ -81,6 +81,7 @@ def build_item(
         language=language,
         image=image,
         author=entry.author,
+        outlet=entry.outlet,
     )
 
 
@@ -129,9 +130,10 @@ def decide(
     An item is new when its key was never stored for this source. A new item
     whose canonical URL was already stored (by any source) or appears earlier
     in this batch is still stored but does not alert: one story, one alert.
-    With ``stories``, an item that repeats a story another source alerted
-    recently (see ``bot._stories``) does not alert either; the alertable
-    items are added to it as new stories, the repeats as copies of theirs.
+    With ``stories``, an item that repeats a story another outlet alerted
+    recently (see ``bot._stories``), earlier in this poll included, does not
+    alert either; the alertable items are added to it as new stories, the
+    repeats as copies of theirs.
     ``backfill`` lifts the first-poll and age rules.
     """
     new: list[Item] = []
@@ -166,10 +168,10 @@ def decide(
             held_back[item.key] = explain_story(same) if same else _HELD_BACK[reason]
         if item.url:
             urls_in_batch.add(item.url)
-    if stories is not None:
-        for item in new:
-            if item.key in alertable or item.key in joined:
-                stories.add(item, now, joins=joined.get(item.key))
+        if stories is not None and (item.key in alertable or item.key in joined):
+            # At once: a source gathering many outlets (Google News, a search)
+            # brings one story's copies in the same poll.
+            stories.add(item, now, joins=joined.get(item.key))
     return PollDecision(tuple(new), frozenset(alertable), held_back, suppressed)
 
 

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from ._fetch import Fetcher, backoff_delay
 from ._matching import Matcher
 from ._metrics import NO_METRICS, Metrics, PollOutcome
-from ._parser import parse_feed
 from ._pipeline import ItemMatch, Suppression, build_item, decide, match_item
+from ._sources.reader import Reading, SourceReader, source_spec
 from ._stories import StoryIndex
 from ._types import NewItem, Store
 from .config import Config, SourceConfig
@@ -29,7 +28,6 @@ from .exceptions import (
     FetchError,
     GoneError,
     HTTPStatusError,
-    NotAFeedError,
     SourceError,
     StorageError,
 )
@@ -39,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: Recent items read back at start to recognise stories already alerted.
 STORY_SEED_LIMIT = 2000
+#: How a source's health says that its last poll stopped before a later page.
+PARTIAL_PREFIX = "stopped after page "
 
 
 def utcnow() -> datetime:
@@ -96,6 +96,10 @@ class Poller:
         self.matcher = matcher
         self.clock = clock
         self.metrics = metrics
+        #: Told of every successful read (``(source, answer)``): WebSub finds hubs so.
+        self.observers: list[Callable[[SourceConfig, FetchResult], None]] = []
+        #: Reads sources of every kind through the fetcher (each request timed).
+        self.reader = SourceReader(fetcher, fetched=lambda seconds: self.metrics.fetched(seconds))
         # "Seen?" then "store" must not interleave between sources, or the
         # same URL from two outlets polled at once would alert twice.
         self._decide_lock = asyncio.Lock()
@@ -150,15 +154,17 @@ class Poller:
                 self.stories.add(stored.item, stored.first_seen)
 
     async def poll(
-        self, source: SourceConfig, *, backfill: bool = False, dry_run: bool = False
+        self, source: SourceConfig, *, backfill: bool = False, dry_run: bool = False,
+        pushed: FetchResult | None = None,
     ) -> PollResult:
-        """Poll one source once. Never raises a :class:`SourceError`."""
+        """Poll one source once (``pushed``: read the content a WebSub hub
+        pushed instead of fetching). Never raises a :class:`SourceError`."""
         if source.name in self._polling:
             # Overlapping polls of one source would only duplicate work.
             return PollResult(source.name, error=SourceError("a poll is already running"))
         self._polling.add(source.name)
         try:
-            result = await self._poll(source, backfill=backfill, dry_run=dry_run)
+            result = await self._poll(source, backfill=backfill, dry_run=dry_run, pushed=pushed)
             self.metrics.polled(result.outcome)
             return result
         except StorageError:
@@ -180,25 +186,38 @@ class Poller:
         state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
         await self.store.update_source(self._failed(state, source, error, self.clock()))
 
-    async def _poll(self, source: SourceConfig, *, backfill: bool, dry_run: bool) -> PollResult:
+    def busy(self, source: str) -> bool:
+        """Whether a poll of ``source`` is running."""
+        return source in self._polling
+
+    async def _poll(self, source: SourceConfig, *, backfill: bool, dry_run: bool,
+                    pushed: FetchResult | None = None) -> PollResult:
         state = await self.store.get_source(source.name) or SourceState(source.name, source.url)
         now = self.clock()
         try:
             async with self._interruptible():
-                result, feed = await self._fetch_and_parse(state, conditional=not backfill)
+                reading = await self._read(source, state, conditional=not backfill,
+                                           pushed=pushed)
         except SourceError as e:
             if not dry_run:
                 await self.store.update_source(self._failed(state, source, e, now))
             log.warning("source %s failed: %s", source.name, e.user_message)
             return PollResult(source.name, error=e)
 
+        result, feed = reading.result, reading.feed
+        for observe in self.observers:
+            observe(source, result)  # WebSub looks for the feed's hub
         state = dataclasses.replace(
             state,
-            url=result.permanent_url or state.url,
+            url=reading.remember or state.url,
             etag=result.etag if result.status != 304 else state.etag,
             last_modified=result.last_modified if result.status != 304 else state.last_modified,
-            last_poll=now, last_success=now, last_error=None, consecutive_failures=0,
-            next_attempt=None,
+            last_poll=now, last_success=now, consecutive_failures=0,
+            # A later page that failed is said, not counted as a failure.
+            last_error=(f"{PARTIAL_PREFIX}{reading.pages}: {reading.cut_short.user_message}"
+                        if reading.cut_short else None),
+            # An API whose rate window is used up is not called before it resets.
+            next_attempt=now + timedelta(seconds=reading.wait) if reading.wait else None,
         )
         if feed is None:
             if not dry_run:
@@ -269,39 +288,26 @@ class Poller:
                           skipped=skipped, suppressed=suppressed,
                           first_poll=not initialised and not backfill)
 
-    async def _fetch_and_parse(
-        self, state: SourceState, *, conditional: bool
-    ) -> tuple[FetchResult, ParsedFeed | None]:
-        """Fetch the source (following autodiscovery once); None feed on 304."""
-        result = await self._timed_fetch(
-            state.url,
+    async def _read(self, source: SourceConfig, state: SourceState, *, conditional: bool,
+                    pushed: FetchResult | None = None) -> Reading:
+        """Read the source with its kind (later pages only while all is new),
+        or what was pushed (its validators left as they were)."""
+        kind, spec = source_spec(source, self.config)
+
+        async def all_new(feed: ParsedFeed) -> bool:
+            items = [build_item(source.name, e, feed) for e in feed.entries]
+            seen, _ = await self.store.seen(source.name, [i.key for i in items], [])
+            return not seen
+
+        if pushed is not None:
+            pushed = dataclasses.replace(pushed, etag=state.etag,
+                                         last_modified=state.last_modified)
+        return await self.reader.read(
+            kind, spec, url=state.url, answer=pushed,
             etag=state.etag if conditional else None,
             last_modified=state.last_modified if conditional else None,
-        )
-        if result.not_modified or result.body is None:
-            return result, None
-        try:
-            return result, parse_feed(result.body, url=result.url,
-                                      content_type=result.content_type)
-        except NotAFeedError as e:
-            if not e.feed_links:
-                raise
-            # A site URL: follow the first feed it advertises and keep that URL.
-            feed_url = e.feed_links[0]
-            log.info("autodiscovered %s from %s", feed_url, result.url)
-            found = await self._timed_fetch(feed_url)
-            if found.body is None:
-                raise
-            feed = parse_feed(found.body, url=found.url, content_type=found.content_type)
-            return dataclasses.replace(found, permanent_url=found.url), feed
-
-    async def _timed_fetch(self, url: str, *, etag: str | None = None,
-                           last_modified: str | None = None) -> FetchResult:
-        started = time.monotonic()
-        try:
-            return await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
-        finally:
-            self.metrics.fetched(time.monotonic() - started)
+            # A first poll only records: reading deeper would record more, alert nothing.
+            all_new=all_new if state.initialised else None)
 
     def _failed(
         self, state: SourceState, source: SourceConfig, error: SourceError, now: datetime

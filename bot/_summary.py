@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["make_lead", "split_sentences", "strip_boilerplate"]
+__all__ = ["cut_at_word", "make_lead", "split_sentences", "strip_boilerplate"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -182,7 +182,7 @@ def split_sentences(text: str, language: str | None = None) -> list[str]:
     return [s for s in sentences if s]
 
 
-def _cut_at_word(text: str, limit: int) -> str:
+def cut_at_word(text: str, limit: int) -> str:
     """At most ``limit`` characters of ``text`` ending with "…", cut between words."""
     if len(text) <= limit:
         return text
@@ -227,7 +227,7 @@ def make_lead(
         taken.append(sentence)
         length += extra
     if not taken:
-        return _cut_at_word(sentences[0], max_chars)
+        return cut_at_word(sentences[0], max_chars)
     if truncated and len(taken) == len(sentences):
         # The last sentence taken is the one the feed cut short.
         if len(taken) > 1:

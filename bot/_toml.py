@@ -76,7 +76,7 @@ def export_config(config: Config) -> str:
     lines = ["# Vigie: effective topics, sources and subscriptions (file + chat edits)", ""]
     for source in config.sources:
         lines += _table("[[sources]]", {
-            "name": source.name, "url": source.url, "interval": format_duration(source.interval),
+            "name": source.name, **source.keys(), "interval": format_duration(source.interval),
             "enabled": source.enabled, "language": source.language,
         })
     for topic in config.topics:

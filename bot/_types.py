@@ -7,7 +7,7 @@ real implementations, not mocks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -174,10 +174,16 @@ class ChatSource:
     name: str
     #: ``platform:workspace`` that added it.
     tenant: str
-    #: Feed or site URL.
+    #: Feed or site URL; for the other kinds, the URL of its first request.
     url: str
     #: Seconds between polls.
     interval: float
+    #: Its kind ("feed", "google-news" …; see ``bot._sources.KINDS``).
+    kind: str = "feed"
+    #: The kind's keys ("query", "subreddit" …); empty for a feed.
+    options: Mapping[str, str | int] = field(default_factory=dict)
+    #: The items' language, if set ("fr").
+    language: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ builds the chat command layer on it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 import random
@@ -28,16 +29,18 @@ from ._logs import register_config_secrets
 from ._matching import Matcher
 from ._metrics import NO_METRICS, Metrics, PrometheusMetrics
 from ._outbox import release_times
-from ._parser import parse_feed
 from ._pipeline import ItemMatch, build_item, match_item, rules_from_config
 from ._poller import Poller, PollResult, utcnow
+from ._sources.reader import source_spec, url_spec
 from ._storage import ChatStore, SQLStore, make_store
 from ._types import Store
+from ._websub import WebSub
 from .commands import AdminPolicy, CommandContext, CommandLayer
-from .config import Config, SourceConfig
-from .exceptions import ConfigError, NotAFeedError, RuleError, StorageError
+from .config import DEFAULT_INTERVAL, Config, SourceConfig, make_source
+from .exceptions import ConfigError, RuleError, SourceError, StorageError
 from .plugins import DestinationAdapter
-from .types import Entry, Item, MatchReport, ParsedFeed, SourceState
+from .types import Entry, FetchResult, Item, MatchReport, ParsedFeed, SourceState
+from .webserver import PublicServer
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -73,6 +76,7 @@ class Vigie:
         chat: ChatStore | None = None,
         clock: Callable[[], datetime] = utcnow,
         metrics: Metrics = NO_METRICS,
+        http: PublicServer | None = None,
     ) -> None:
         #: The configuration file as loaded.
         self.file_config = config
@@ -98,6 +102,16 @@ class Vigie:
         # Scheduler jobs in flight, awaited on shutdown.
         self._jobs: set[asyncio.Task[object]] = set()
         self._stopping = False
+        #: The public HTTP server (Slack's HTTP mode, WebSub's callbacks),
+        #: started by the first who adds routes to it.
+        self.http = http or PublicServer(config.http.address, config.http.port)
+        #: WebSub, when ``[websub] callback_url`` is set: pushed feeds.
+        self.websub: WebSub | None = None
+        self._reschedule = False
+        if config.websub.callback_url:
+            self.websub = WebSub(config.websub, fetcher, self.http, push=self.ingest_push,
+                                 clock=clock, on_change=self._pushes_changed)
+            self.poller.observers.append(self.websub.discovered)
 
     async def start(self) -> None:
         """Prepare the store: migrate, load chat edits, register the sources."""
@@ -124,12 +138,17 @@ class Vigie:
         self.poller.config, self.poller.matcher = config, self.matcher
         self._chat_version = state.version
         await self._sync_sources()
+        if self.websub is not None:
+            self.websub.sync(config.sources)  # a removed source's feed: unsubscribe
         return True
 
     async def _sync_sources(self) -> None:
         await self.store.sync_sources([(s.name, s.url, s.enabled) for s in self.config.sources])
 
     async def close(self) -> None:
+        if self.websub is not None:
+            await self.websub.close()
+        await self.http.close()
         await self.fetcher.close()
         await self.destinations.close()
         await self.store.close()
@@ -221,6 +240,8 @@ class Vigie:
                           id="refresh", max_instances=1, coalesce=True)
         self.last_tick = time.monotonic()
         ops = await self._serve_ops(scheduler)
+        if self.websub is not None:
+            await self.websub.start()
         scheduler.start()
         log.info("watching %d sources for %d topics and %d subscriptions",
                  len(self.config.sources), len(self.config.topics),
@@ -246,7 +267,9 @@ class Vigie:
         from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
-        polls = {f"poll:{s.name}": s for s in self.config.sources if s.enabled}
+        # A feed a hub pushes is polled at the safety interval only.
+        polls = {f"poll:{s.name}": s if self.websub is None else dataclasses.replace(
+            s, interval=self.websub.interval(s)) for s in self.config.sources if s.enabled}
         releases = {f"release:{h}:{m}:{tz}": (h, m, tz) for h, m, tz in {
             t for sub in self.config.subscriptions for t in release_times(sub.options)}}
         for job in scheduler.get_jobs():
@@ -316,8 +339,32 @@ class Vigie:
 
     async def _refresh_schedule(self, scheduler: AsyncIOScheduler) -> None:
         self.last_tick = time.monotonic()
-        if await self.refresh():
+        if await self.refresh() or self._reschedule:
+            self._reschedule = False
             self._schedule(scheduler)
+
+    def _pushes_changed(self) -> None:
+        self._reschedule = True  # a feed's pushes started or stopped: its poll interval changes
+
+    async def ingest_push(self, name: str, pushed: FetchResult) -> PollResult | None:
+        """Process what a WebSub hub pushed for source ``name`` at once, as a
+        poll that fetched it would, and deliver its alerts."""
+        source = self.config.source(name)
+        if source is None or not source.enabled:
+            return None
+        # A poll of the source running now (rare): the push follows it.
+        for _ in range(600):
+            if not self.poller.busy(name):
+                break
+            await asyncio.sleep(0.05)
+        try:
+            result = await self.poller.poll(source, pushed=pushed)
+        except StorageError as e:
+            self.db_health.failed(f"push {name}", e)
+            return None
+        if result.alerted:
+            await self.deliver()
+        return result
 
     async def _tracked(self, job: Callable[..., Awaitable[object]], *args: object) -> None:
         task = asyncio.current_task()
@@ -351,10 +398,12 @@ class Vigie:
 
     # -- explain --
 
-    def explain_feed(self, feed: ParsedFeed, source: str = "explain") -> list[Explained]:
-        """Match every entry of a parsed feed and keep the full reports."""
+    def explain_feed(self, feed: ParsedFeed, source: str = "explain", *,
+                     language: str | None = None) -> list[Explained]:
+        """Match every entry of a parsed feed and keep the full reports
+        (``language``: the source's, else a configured source's)."""
         configured = self.config.source(source)
-        language = configured.language if configured else None
+        language = language or (configured.language if configured else None)
         out = []
         for entry in feed.entries:
             item = build_item(source, entry, feed, source_language=language)
@@ -370,24 +419,31 @@ class Vigie:
         return self.explain_feed(feed, "text")[0]
 
     async def explain_url(self, url: str) -> list[Explained]:
-        """Fetch a feed (or a configured source's name, or a site to autodiscover)
-        and explain every item.
+        """Read a source (a configured source's name, or a URL: a feed, a site
+        to autodiscover, or a service's address that a kind recognises) and
+        explain every item.
 
-        Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or parsed.
+        Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or read.
         """
         source = self.config.source(url)
-        target = source.url if source else url
-        result = await self.fetcher.fetch(target)
-        assert result.body is not None
-        try:
-            feed = parse_feed(result.body, url=result.url, content_type=result.content_type)
-        except NotAFeedError as e:
-            if not e.feed_links:
-                raise
-            found = await self.fetcher.fetch(e.feed_links[0])
-            assert found.body is not None
-            feed = parse_feed(found.body, url=found.url, content_type=found.content_type)
-        return self.explain_feed(feed, source.name if source else "explain")
+        if source is None:
+            kind, spec = url_spec(url, self.config)
+            made = make_source("explain", kind.name, spec.options, interval=DEFAULT_INTERVAL,
+                               kinds=self.config.kinds)
+            if not isinstance(made, SourceConfig):
+                raise SourceError(f"{url}: " + "; ".join(m for _, m in made))
+            source = made
+        return await self.explain_source(source)
+
+    async def explain_source(self, source: SourceConfig) -> list[Explained]:
+        """Read one source of any kind (configured or not) and explain every item.
+
+        Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or read.
+        """
+        kind, spec = source_spec(source, self.config)
+        reading = await self.poller.reader.read(kind, spec)
+        assert reading.feed is not None
+        return self.explain_feed(reading.feed, source.name, language=source.language)
 
     # -- health --
 
@@ -433,6 +489,7 @@ def make_vigie(
     store: Store | None = None,
     adapters: Mapping[str, DestinationAdapter] | None = None,
     clock: Callable[[], datetime] = utcnow,
+    http: PublicServer | None = None,
 ) -> Vigie:
     """Wire a :class:`Vigie` for ``config``; parts may be passed in (tests, CLI)."""
     f = config.fetch
@@ -452,7 +509,7 @@ def make_vigie(
     return Vigie(
         config, the_store, fetcher, Destinations(config, adapters=adapters),
         chat=ChatStore(base) if isinstance(base, SQLStore) else None, clock=clock,
-        metrics=metrics,
+        metrics=metrics, http=http,
     )
 
 

@@ -179,7 +179,9 @@ async def _run(vigie: Vigie) -> int:
         nonlocal failed
         try:
             run_chat: ChatRunner = ep.load()
-            await run_chat(vigie.config, layer, stop)
+            # Platforms that receive HTTP requests (Slack's HTTP mode) serve
+            # them on Vigie's one public server, beside WebSub's callbacks.
+            await run_chat(vigie.config, layer, stop, http=vigie.http)
         except VigieError as e:
             failed = True
             log.error("%s: %s", ep.name, e.user_message)
@@ -307,9 +309,14 @@ def format_explained(n: int, ex: Explained, config: Config) -> str:
         if v.matched:
             where = []
             for term in v.matched_terms:
-                fields = sorted({h.field for h in ex.report.hits
-                                 if h.term == term and h.field in allowed})
-                where.append(f'"{term}" in {", ".join(fields)}' if fields else f'"{term}"')
+                hits = [h for h in ex.report.hits if h.term == term and h.field in allowed]
+                fields = sorted({h.field for h in hits})
+                said = f'"{term}" in {", ".join(fields)}' if fields else f'"{term}"'
+                if hits and all(h.tag for h in hits):
+                    said += " (" + ", ".join(
+                        f"in {'hashtag' if tag.startswith('#') else 'handle'} {strip_control(tag)}"
+                        for tag in dict.fromkeys(h.tag for h in hits if h.tag)) + ")"
+                where.append(said)
             lines.append(f"   ✔ {label}: matched {'; '.join(where)}")
         else:
             lines.append(f"   ✘ {label}: {'; '.join(v.reasons) or 'no match'}")
@@ -398,6 +405,8 @@ async def _print_health(vigie: Vigie) -> None:
             line += f", DISABLED ({state.disabled_reason})"
         if state.consecutive_failures:
             line += f", {state.consecutive_failures} failures in a row: {state.last_error}"
+        elif state.last_error:
+            line += f", but the last poll {state.last_error}"  # a later page failed
         print(line)
 
 

@@ -12,7 +12,7 @@ keeps working where a caller does not care which.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 class VigieError(Exception):
@@ -150,13 +150,20 @@ class HTTPStatusError(FetchError):
     """The server answered with an error status."""
 
     def __init__(
-        self, url: str, status: int, retry_after: float | None = None
+        self, url: str, status: int, retry_after: float | None = None, *,
+        message: str | None = None, body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         #: The HTTP status code.
         self.status = status
-        #: Seconds the server asked us to wait (429/503 ``Retry-After``), if any.
+        #: Seconds the server asked us to wait (429/503 ``Retry-After``, or
+        #: the end of an API's rate-limit window), if any.
         self.retry_after = retry_after
-        super().__init__(url, f"HTTP {status}")
+        #: The first few KiB of the error body (an API's error document); never shown as is.
+        self.body = body
+        #: The response headers (rate-limit windows …).
+        self.headers: Mapping[str, str] = headers or {}
+        super().__init__(url, message or f"HTTP {status}")
         self.transient = status in (408, 425, 429) or status >= 500
 
 

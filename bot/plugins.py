@@ -35,6 +35,7 @@ from .config import Config, DestinationCheck, SectionValidator
 from .netguard import GuardedResolver, check_url, redact_url
 from .replies import Reply
 from .types import Alert, AlertDigest
+from .webserver import PublicServer
 
 __all__ = [
     "CHAT_GROUP",
@@ -171,10 +172,13 @@ class ChatRunner(Protocol):
     ``vigie run`` calls it once, when the configuration has the platform's
     table (and its destination adapter's ``chat_configured`` agrees), with
     the validated configuration, the command layer every platform shares,
-    and an event set when the bot must stop. It translates the platform's
-    events into :meth:`bot.chat.CommandHandler.handle` or ``run`` calls,
-    renders the neutral replies, and returns soon after ``stop`` is set,
-    having closed its connections.
+    and an event set when the bot must stop, and Vigie's public HTTP server
+    (``http``): a platform that receives HTTP requests (Slack's HTTP mode)
+    adds its routes there, beside WebSub's callbacks, rather than listening
+    on a port of its own. It translates the platform's events into
+    :meth:`bot.chat.CommandHandler.handle` or ``run`` calls, renders the
+    neutral replies, and returns soon after ``stop`` is set, having closed
+    its connections (and removed its routes).
 
     Raises :class:`bot.exceptions.VigieError` (a
     :class:`~bot.exceptions.ConfigError` for settings it cannot use, a
@@ -183,7 +187,7 @@ class ChatRunner(Protocol):
     """
 
     async def __call__(self, config: Config, handler: CommandHandler,
-                       stop: asyncio.Event) -> None: ...
+                       stop: asyncio.Event, *, http: PublicServer) -> None: ...
 
 
 # -- shared helpers ----------------------------------------------------------------

@@ -7,6 +7,7 @@ The core passes these between its parts; adapters receive :class:`Alert`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -47,6 +48,9 @@ class Entry:
     image: str | None = None
     #: Categories / tags as given.
     categories: tuple[str, ...] = ()
+    #: Who published it within a source that gathers many (a Google News
+    #: result's publisher, a social post's account); None: the source itself.
+    outlet: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,9 @@ class FetchResult:
     last_modified: str | None = None
     #: Set when every redirect on the way was permanent (301/308): the URL to store.
     permanent_url: str | None = None
+    #: The response headers (an API's pagination links and rate-limit
+    #: windows, a feed's WebSub hub); repeated headers joined with ", ".
+    headers: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def not_modified(self) -> bool:
@@ -123,6 +130,8 @@ class TermHit:
     #: The matched text span in that field's *normalised* text, for highlighting.
     start: int
     end: int
+    #: The hashtag or handle the term was found inside ("#IAGénérative"), if any.
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,8 @@ class Item:
     image: str | None = None
     #: Author, if any.
     author: str | None = None
+    #: The publisher within a source that gathers many (see :attr:`Entry.outlet`).
+    outlet: str | None = None
 
     @property
     def document(self) -> Document:

@@ -696,11 +696,11 @@ async def test_members_reach_the_command_layer_which_checks_admins(
     await invoke(fake, admin_guild, member(roles=(role,)), ["vigie-admin", "audit"],
                  {"limit": 3})
     await invoke(fake, admin_guild, member(), ["vigie-admin", "sources", "add"],
-                 {"url": "https://e.org/feed"})
+                 {"source": "https://e.org/feed"})
     (admin_role, plain) = handler.calls
     assert admin_role[1:] == (("audit",), {"limit": 3})
     assert (admin_role[0].is_platform_admin, admin_role[0].roles) == (False, (role,))
-    assert plain[1:] == (("sources", "add"), {"url": "https://e.org/feed"})
+    assert plain[1:] == (("sources", "add"), {"source": "https://e.org/feed"})
     assert plain[0].is_platform_admin is False
 
 

@@ -71,7 +71,7 @@ SCRIPT: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("exclude", "add"), {"topic": "quantum", "phrase": 'le "bit" --quantique'}),
     (("exclude", "remove"), {"topic": "quantum", "phrase": 'le "bit" --quantique'}),
     (("topic", "delete"), {"topic_id": "quantum"}),
-    (("sources", "add"), {"url": "{feed}", "name": "extra", "interval": "15m"}),
+    (("sources", "add"), {"source": "{feed}", "what": "extra", "interval": "15m"}),
     (("sources", "list"), {}),
     (("sources", "test"), {"source": "extra"}),
     (("sources", "remove"), {"source": "extra"}),
@@ -258,7 +258,7 @@ async def test_admin_commands_are_refused_to_members_by_the_core(
     assert vigie.chat is not None
     for path, options in [(("subscribe",), {"target": "gpu"}),
                           (("unsubscribe",), {"target": "gpu"}),
-                          (("sources", "add"), {"url": "https://e.org/feed"}),
+                          (("sources", "add"), {"source": "https://e.org/feed"}),
                           (("list",), {"all": True})]:
         answer = await slash(fake, guild, MEMBER, declared(*path), options)
         assert answer.ephemeral, path

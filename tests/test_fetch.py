@@ -12,7 +12,7 @@ from email.utils import format_datetime
 import pytest
 from feedserver import FeedServer, Reply, StaticResolver, gzip_bomb
 
-from bot._fetch import Fetcher, FetchSettings, backoff_delay
+from bot._fetch import Fetcher, FetchSettings, backoff_delay, rate_limit_reset, rate_limit_wait
 from bot.exceptions import (
     BlockedAddressError,
     BodyTooLargeError,
@@ -587,3 +587,86 @@ def test_backoff_retry_after_wins_only_when_longer() -> None:
     assert backoff_delay(1, 900, retry_after=12 * 3600, rand=no_jitter) == 12 * 3600
     assert backoff_delay(1, 900, retry_after=10**9, rand=no_jitter) == MAX_RETRY_AFTER
     assert backoff_delay(0, 900, retry_after=30, rand=no_jitter) == 30
+
+
+# -- what APIs need: headers, a POST, the error document, rate windows ----------
+
+
+async def test_extra_headers_and_response_headers(srv: FeedServer, fetcher: Fetcher) -> None:
+    srv.add("/api", b"{}", content_type="application/json",
+            headers={"X-RateLimit-Remaining": "7", "Link": '<https://a/2>; rel="next"'})
+    result = await fetcher.fetch(srv.url("/api"), headers={"Authorization": "Bearer t0k",
+                                                           "User-Agent": "linux:app:1.0"})
+    sent = srv.requests[-1].headers
+    assert sent["Authorization"] == "Bearer t0k"
+    # A kind's User-Agent replaces the default (Reddit requires its own format).
+    assert sent["User-Agent"] == "linux:app:1.0"
+    assert result.headers["x-ratelimit-remaining"] == "7"
+    assert result.headers["link"] == '<https://a/2>; rel="next"'
+
+
+async def test_a_post_sends_json_and_is_never_conditional(srv: FeedServer,
+                                                          fetcher: Fetcher) -> None:
+    srv.add("/login", b'{"ok": true}', content_type="application/json")
+    result = await fetcher.fetch(srv.url("/login"), json_body={"identifier": "me"},
+                                 etag='"v1"', last_modified="Mon, 10 Jun 2024 07:00:00 GMT")
+    request = srv.requests[-1]
+    assert request.method == "POST"
+    assert request.headers["Content-Type"].startswith("application/json")
+    assert "If-None-Match" not in request.headers
+    assert "If-Modified-Since" not in request.headers
+    assert result.body == b'{"ok": true}'
+
+
+async def test_a_redirected_post_is_refused(srv: FeedServer, fetcher: Fetcher) -> None:
+    srv.add_redirect("/login", "/elsewhere", status=302)
+    with pytest.raises(FetchError, match="redirected a POST"):
+        await fetcher.fetch(srv.url("/login"), json_body={"identifier": "me"})
+
+
+async def test_an_error_keeps_the_start_of_its_document(srv: FeedServer,
+                                                        fetcher: Fetcher) -> None:
+    srv.add_status("/api", 401, body=b'{"error": "AuthenticationRequired"}' + b" " * 10_000,
+                   headers={"X-Thing": "1"})
+    with pytest.raises(HTTPStatusError) as err:
+        await fetcher.fetch(srv.url("/api"))
+    assert err.value.status == 401 and not err.value.transient
+    assert err.value.body.startswith(b'{"error": "AuthenticationRequired"}')
+    assert len(err.value.body) <= 4096
+    assert err.value.headers["x-thing"] == "1"
+
+
+async def test_a_429_without_retry_after_waits_for_the_rate_window(
+        srv: FeedServer, fetcher: Fetcher) -> None:
+    reset = int(datetime.now(UTC).timestamp()) + 600
+    srv.add_status("/x", 429, headers={"x-rate-limit-remaining": "0",
+                                       "x-rate-limit-reset": str(reset)})
+    with pytest.raises(HTTPStatusError) as err:
+        await fetcher.fetch(srv.url("/x"))
+    assert err.value.retry_after is not None and 590 <= err.value.retry_after <= 600
+    # Retry-After, when given, wins.
+    srv.add_status("/y", 429, headers={"Retry-After": "30", "ratelimit-reset": str(reset)})
+    with pytest.raises(HTTPStatusError) as err:
+        await fetcher.fetch(srv.url("/y"))
+    assert err.value.retry_after == 30
+
+
+def test_rate_limit_headers_of_each_api() -> None:
+    now = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
+    epoch = int(now.timestamp())
+    # X: Unix time; Bluesky: Unix time; Reddit: seconds; Mastodon: an ISO time.
+    assert rate_limit_reset({"x-rate-limit-reset": str(epoch + 900)}, now=now) == 900
+    assert rate_limit_reset({"ratelimit-reset": str(epoch + 60)}, now=now) == 60
+    assert rate_limit_reset({"x-ratelimit-reset": "598.0"}, now=now) == 598
+    assert rate_limit_reset({"x-ratelimit-reset": "2024-06-10T12:05:00.000Z"}, now=now) == 300
+    assert rate_limit_reset({"x-ratelimit-reset": "2024-06-10T11:00:00Z"}, now=now) == 0
+    assert rate_limit_reset({"x-ratelimit-reset": "soon"}, now=now) is None
+    assert rate_limit_reset({"x-ratelimit-reset": "nan"}, now=now) is None
+    assert rate_limit_reset({}, now=now) is None
+    assert rate_limit_reset({"ratelimit-reset": str(epoch + 10**9)}, now=now) == MAX_RETRY_AFTER
+    # A used-up window is waited out; a window with requests left is not.
+    used_up = {"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(epoch + 900)}
+    assert rate_limit_wait(used_up, now=now) == 900
+    assert rate_limit_wait({**used_up, "x-rate-limit-remaining": "3"}, now=now) is None
+    assert rate_limit_wait({"x-rate-limit-remaining": "many"}, now=now) is None
+    assert rate_limit_wait({}, now=now) is None

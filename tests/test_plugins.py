@@ -41,7 +41,9 @@ def test_every_chat_entry_point_is_a_chat_runner() -> None:
     assert {"discord", "slack"} <= set(runners)
     for name, run_chat in runners.items():
         assert inspect.iscoroutinefunction(run_chat), name
-        assert list(inspect.signature(run_chat).parameters) == ["config", "handler", "stop"]
+        parameters = inspect.signature(run_chat).parameters
+        assert list(parameters) == ["config", "handler", "stop", "http"]
+        assert parameters["http"].kind is inspect.Parameter.KEYWORD_ONLY
         # Its destination adapter, of the same name, owns its table.
         assert name in {ep.name for ep in entry_points(group=DESTINATIONS_GROUP)}
     assert chat_platforms(Config(path="t")) == frozenset()

@@ -248,10 +248,13 @@ async def _signal_ready(client: DiscordBot, ready: asyncio.Event | None) -> None
         ready.set()
 
 
-async def run_chat(config: Config, handler: CommandHandler, stop: asyncio.Event) -> None:
+async def run_chat(config: Config, handler: CommandHandler, stop: asyncio.Event, *,
+                   http: object = None) -> None:
     """``vigie run``'s entry (group ``vigie.chat``): the bot when a token is set.
 
     A ``[discord]`` table for webhooks only has no token: nothing to run.
+    Discord reaches the bot through its gateway: ``http``, the public
+    server, is not needed.
     """
     table = config.adapters.get("discord") or {}
     if table.get("token"):

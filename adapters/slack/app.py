@@ -9,7 +9,8 @@ Two ways to receive commands:
 
 * Socket Mode (default): an outgoing websocket opened with the app-level
   token; no public URL needed.
-* HTTP mode: an aiohttp endpoint at ``/slack/events`` on ``[slack] http_port``;
+* HTTP mode: ``/slack/events`` on Vigie's public server (``[http] port``, else
+  ``[slack] http_port``), shared with WebSub;
   bolt verifies every request's signature and age (5 minutes), so a forged,
   tampered or replayed request gets 401 and never reaches the command layer.
 
@@ -49,6 +50,7 @@ from bot.chat import Caller, CommandHandler
 from bot.config import Config
 from bot.exceptions import ConfigError, InvalidValueError, PlatformUnavailableError
 from bot.replies import Heading, Reply, Text
+from bot.webserver import PublicServer
 
 from .destination import error_code
 from .markup import JSON
@@ -149,21 +151,31 @@ def command_text(text: object) -> str:
 class SlackApp:
     """The bolt app serving ``/vigie`` in Socket Mode or HTTP mode.
 
-    ``host``/``port`` apply to HTTP mode (``port`` defaults to
-    ``settings.http_port``; 0 picks a free port, see :attr:`port`).
+    HTTP mode adds ``/slack/events`` to ``http``, Vigie's shared public
+    server (:class:`bot.webserver.PublicServer`, where WebSub's callbacks are
+    too); without one, the app serves on ``host``/``port`` alone (``port``
+    defaults to ``settings.http_port``; 0 picks a free port, see :attr:`port`).
     """
 
     def __init__(
         self, settings: SlackSettings, handler: CommandHandler, *, host: str = "0.0.0.0",
         port: int | None = None, admin_cache_seconds: float = ADMIN_CACHE_SECONDS,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic, http: PublicServer | None = None,
     ) -> None:
         if not settings.bot_token:
             raise InvalidValueError("the Slack app needs a bot token")
         self.settings = settings
         self.handler = handler
-        self.host = host
-        self.port = settings.http_port if port is None else port
+        if http is None:
+            # Alone (tests, or an embedding without vigie run): a server of its own.
+            http = PublicServer(host, settings.http_port if port is None else port)
+            self._own_server = True
+        else:
+            # Vigie's shared public server: [slack] http_port unless [http] port says.
+            http.default_port(settings.http_port)
+            self._own_server = False
+        #: Where HTTP mode receives Slack's requests (``/slack/events``).
+        self.http = http
         self.admin_cache_seconds = admin_cache_seconds
         self.clock = clock
         self._admins: dict[tuple[str, str], tuple[float, bool]] = {}
@@ -189,7 +201,7 @@ class SlackApp:
         if settings.app_home:
             self.app.event("app_home_opened")(self._on_home_opened)
         self._socket: AsyncSocketModeHandler | None = None
-        self._runner: web.AppRunner | None = None
+        self._serving = False
 
     @classmethod
     def from_config(cls, config: Config, handler: CommandHandler, **kw: Any) -> SlackApp:
@@ -244,29 +256,32 @@ class SlackApp:
                 raise SlackUnavailableError(type(e).__name__) from None
             log.info("Slack: connected in Socket Mode")
         else:
-            web_app = web.Application()
-            web_app.router.add_post(EVENTS_PATH, self._http_events)
-            self._runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
-            await self._runner.setup()
-            site = web.TCPSite(self._runner, self.host, self.port)
+            self.http.add_route("POST", EVENTS_PATH, self._http_events)
+            self._serving = True
             try:
-                await site.start()
-            except OSError as e:
+                await self.http.start()
+            except ConfigError as e:
                 await self.close()
-                raise ConfigError("<slack>", [(
-                    "slack.http_port",
-                    f"cannot listen on port {self.port} ({e.strerror or type(e).__name__})")]
-                ) from None
-            self.port = int(self._runner.addresses[0][1])
+                if not self._own_server:
+                    raise
+                raise ConfigError("<slack>", [("slack.http_port", message)
+                                              for _, message in e.problems]) from None
             log.info("Slack: listening for HTTP requests on port %d at %s", self.port, EVENTS_PATH)
 
     async def close(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        if self._serving:
+            self.http.remove_route("POST", EVENTS_PATH)
+            self._serving = False
+            if self._own_server:
+                await self.http.close()
+
+    @property
+    def port(self) -> int | None:
+        """The port HTTP mode listens on (the real one once started)."""
+        return self.http.port
 
     async def _check_token(self, client: AsyncWebClient, key: str) -> None:
         try:
@@ -392,7 +407,7 @@ async def start_slack(config: Config, handler: CommandHandler, stop: asyncio.Eve
 
     Raises :class:`ConfigError` for an unusable ``[slack]`` table, a token
     Slack rejects or a port in use. ``kw`` goes to :class:`SlackApp`
-    (``host``, ``port``).
+    (``host``, ``port``, ``http``).
     """
     app = SlackApp.from_config(config, handler, **kw)
     delay = first_retry
@@ -413,11 +428,13 @@ async def start_slack(config: Config, handler: CommandHandler, stop: asyncio.Eve
         await app.close()
 
 
-async def run_chat(config: Config, handler: CommandHandler, stop: asyncio.Event) -> None:
-    """``vigie run``'s entry (group ``vigie.chat``): the app when a bot token is set.
+async def run_chat(config: Config, handler: CommandHandler, stop: asyncio.Event, *,
+                   http: PublicServer | None = None) -> None:
+    """``vigie run``'s entry (group ``vigie.chat``): the app when a bot token is set,
+    HTTP mode on ``http``, Vigie's shared public server.
 
     A ``[slack]`` table for incoming webhooks only has no bot token: nothing to run.
     """
     table = config.adapters.get("slack") or {}
     if table.get("bot_token"):
-        await start_slack(config, handler, stop)
+        await start_slack(config, handler, stop, http=http)

@@ -136,6 +136,7 @@ def clean_item(item: Item) -> Item:
         language=clean_opt(item.language),
         image=clean_opt(item.image),
         author=clean_opt(item.author),
+        outlet=clean_opt(item.outlet),
     )
 
 

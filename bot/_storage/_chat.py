@@ -21,13 +21,25 @@ from ._base import StoreBase
 from ._tables import audit_log, chat_sources, chat_subscriptions, chat_topics, chat_version
 
 
-def _dumps(values: Sequence[str] | Mapping[str, str]) -> str:
+def _dumps(values: Sequence[str] | Mapping[str, str | int]) -> str:
     return json.dumps(values if isinstance(values, Mapping) else list(values),
                       ensure_ascii=False)
 
 
 def _tuple(text: str) -> tuple[str, ...]:
     return tuple(str(v) for v in json.loads(text or "[]"))
+
+
+def _options(text: str) -> dict[str, str | int]:
+    """A chat source's kind keys: text and whole numbers only (else left out)."""
+    try:
+        raw = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v for k, v in raw.items()
+            if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool))}
 
 
 class ChatStore:
@@ -71,7 +83,8 @@ class ChatStore:
                     sa.select(chat_subscriptions).order_by(chat_subscriptions.c.id))
             ]
             sources = [
-                ChatSource(r.name, r.tenant, r.url, r.interval)
+                ChatSource(r.name, r.tenant, r.url, r.interval, r.kind, _options(r.options),
+                           r.language)
                 for r in await conn.execute(sa.select(chat_sources).order_by(chat_sources.c.name))
             ]
         return ChatState(version, tuple(topics), tuple(subs), tuple(sources))
@@ -180,7 +193,9 @@ class ChatStore:
                 return False
             await conn.execute(chat_sources.insert().values(
                 name=source.name, tenant=source.tenant, url=source.url,
-                interval=source.interval, created_by=entry.user_id, created_at=entry.at))
+                interval=source.interval, kind=source.kind,
+                options=_dumps(dict(source.options)),
+                language=source.language, created_by=entry.user_id, created_at=entry.at))
             await self._audit(conn, entry)
             await self._bump(conn)
             return True

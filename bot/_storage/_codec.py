@@ -39,6 +39,7 @@ def encode_item(item: Item) -> dict[str, Any]:
         "language": item.language,
         "image": item.image,
         "author": item.author,
+        "outlet": item.outlet,
     }
 
 
@@ -128,6 +129,7 @@ def decode_item(d: Any) -> Item:
         language=_opt_str(d, "language"),
         image=_opt_str(d, "image"),
         author=_opt_str(d, "author"),
+        outlet=_opt_str(d, "outlet"),
     )
 
 

@@ -120,6 +120,7 @@ class ItemsMixin(StoreBase):
                 "language": item.language,
                 "image": item.image,
                 "author": item.author,
+                "outlet": item.outlet,
                 "first_seen": now,
                 "topics": _encode_topics([clean(t) for t in new.topics]),
             }
@@ -158,6 +159,7 @@ class ItemsMixin(StoreBase):
             language=row.language,
             image=row.image,
             author=row.author,
+            outlet=row.outlet,
         )
         return StoredItem(
             id=row.id, item=item, first_seen=row.first_seen, topics=_decode_topics(row.topics)

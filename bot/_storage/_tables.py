@@ -107,6 +107,8 @@ items = sa.Table(
     sa.Column("language", sa.Text),
     sa.Column("image", sa.Text),
     sa.Column("author", sa.Text),
+    # Who published it within a source that gathers many (Google News, a search).
+    sa.Column("outlet", sa.Text),
     sa.Column("first_seen", UTCDateTime, nullable=False),
     # JSON list of topic ids, e.g. ["ai","gpu"].
     sa.Column("topics", sa.Text, nullable=False, server_default="[]"),
@@ -236,6 +238,10 @@ chat_sources = sa.Table(
     sa.Column("tenant", sa.Text, nullable=False),
     sa.Column("url", sa.Text, nullable=False),
     sa.Column("interval", sa.Float, nullable=False),
+    # Its kind ("feed", "google-news" …), the kind's keys as a JSON object, its language.
+    sa.Column("kind", sa.Text, nullable=False, server_default="feed"),
+    sa.Column("options", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("language", sa.Text),
     sa.Column("created_by", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
 )

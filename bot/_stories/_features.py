@@ -75,7 +75,9 @@ class Entity:
 class StoryFeatures:
     """An item as story recognition sees it."""
 
-    #: The outlet (the source's configured name).
+    #: The outlet: the source's configured name, followed by the publisher
+    #: within it when the source gathers many (``news/Numerama`` for a Google
+    #: News source, ``hn/@pg`` …; see :attr:`bot.types.Item.outlet`).
     source: str
     #: The item's key within its source.
     key: str
@@ -279,7 +281,8 @@ def story_features(item: Item) -> StoryFeatures:
     concepts = {t[2:] for t in title_terms if t.startswith("c:")}
     all_concepts = concepts | {t[2:] for t in lead_terms if t.startswith("c:")}
     return StoryFeatures(
-        source=item.source, key=item.key, title=item.title, url=item.url,
+        source=f"{item.source}/{item.outlet}" if item.outlet else item.source,
+        key=item.key, title=item.title, url=item.url,
         language=item.language, published=item.published,
         entities=tuple(merged.values()), quantities=tuple(numbers),
         title_terms=title_terms, lead_terms=lead_terms,

@@ -38,9 +38,9 @@ COMMON_STORIES = 4
 class Story:
     """A story: its first item, the one that was alerted."""
 
-    #: The first item's outlet.
+    #: The first item's source.
     source: str
-    #: The first item's key within its outlet.
+    #: The first item's key within its source.
     key: str
     #: Its title.
     title: str
@@ -55,7 +55,8 @@ class _StoryState:
 
     def __init__(self, story: Story) -> None:
         self.story = story
-        self.sources: set[str] = {story.source}
+        # Filled by StoryIndex.add with each item's outlet (StoryFeatures.source).
+        self.sources: set[str] = set()
         self.copies = 0
 
 
@@ -176,9 +177,10 @@ class StoryIndex:
         if state is None:
             state = self._stories.setdefault(
                 (item.source, item.key), _StoryState(Story(item.source, item.key, item.title, now)))
-        state.sources.add(item.source)
+        features = self._features(item)
+        state.sources.add(features.source)
         state.copies += 1
-        remembered = _Remembered(self._features(item), state, now)
+        remembered = _Remembered(features, state, now)
         self._items.append(remembered)
         for key in remembered.keys:
             self._by_key.setdefault(key, []).append(remembered)

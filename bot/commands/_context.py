@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .._sources import KindSettings
 from .._storage import ChatStore
 from .._types import OutboxSummary, SearchTerm
 from ..chat import Caller
@@ -34,6 +35,9 @@ class ConfigView(Protocol):
 
     @property
     def subscriptions(self) -> Sequence[SubscriptionConfig]: ...
+
+    @property
+    def kinds(self) -> Mapping[str, KindSettings]: ...
 
     def topic(self, topic_id: str) -> TopicConfig | None: ...
 
@@ -82,7 +86,13 @@ class Engine(Protocol):
         """Each source of the effective configuration with its stored health."""
 
     async def explain_url(self, url: str) -> list[Explained]:
-        """What a feed (URL or source name) would match now.
+        """What a source (its name, a feed URL, or a service's URL) would match now.
+
+        Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or parsed.
+        """
+
+    async def explain_source(self, source: SourceConfig) -> list[Explained]:
+        """What a source of any kind, configured or not, would match now.
 
         Raises :class:`bot.exceptions.SourceError` when it cannot be fetched or parsed.
         """

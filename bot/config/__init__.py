@@ -28,6 +28,7 @@ from ._model import (
     DeliveryConfig,
     DestinationCheck,
     FetchConfig,
+    HttpConfig,
     MetricsConfig,
     PollConfig,
     SectionValidator,
@@ -35,7 +36,9 @@ from ._model import (
     StorageConfig,
     SubscriptionConfig,
     TopicConfig,
+    WebSubConfig,
 )
+from ._sources import make_source
 from ._table import key_path
 from ._values import (
     MAX_DURATION,
@@ -62,6 +65,7 @@ __all__ = [
     "DeliveryConfig",
     "DestinationCheck",
     "FetchConfig",
+    "HttpConfig",
     "MetricsConfig",
     "PollConfig",
     "SectionValidator",
@@ -69,12 +73,14 @@ __all__ = [
     "StorageConfig",
     "SubscriptionConfig",
     "TopicConfig",
+    "WebSubConfig",
     "expand_env",
     "format_duration",
     "format_size",
     "idle_problems",
     "key_path",
     "load_config",
+    "make_source",
     "parse_duration",
     "parse_size",
     "phrase_problem",

@@ -10,16 +10,18 @@ from typing import Any
 
 from ..exceptions import ConfigError
 from ._model import Config, DestinationCheck, SectionValidator
-from ._sources import validate_sources, validate_topics
+from ._sources import validate_kinds, validate_sources, validate_topics
 from ._subscriptions import destination_problems, validate_subscriptions
 from ._table import Problems, Table, key_path, one_line
 from ._tables import (
     validate_console,
     validate_delivery,
     validate_fetch,
+    validate_http,
     validate_metrics,
     validate_poll,
     validate_storage,
+    validate_websub,
 )
 from ._values import env_references, expand_env
 
@@ -74,12 +76,15 @@ def validate(
     storage = validate_storage(root.table("storage"))
     fetch = validate_fetch(root.table("fetch"))
     poll = validate_poll(root.table("poll"))
-    sources = validate_sources(root)
+    kinds = validate_kinds(root.table("kinds"))
+    sources = validate_sources(root, kinds)
     topics = validate_topics(root)
     subscriptions = validate_subscriptions(root, {t.id for t in topics}, destination_schemes)
     console = validate_console(root.table("console"))
     delivery = validate_delivery(root.table("delivery"))
     metrics = validate_metrics(root.table("metrics"))
+    http = validate_http(root.table("http"))
+    websub = validate_websub(root.table("websub"))
 
     adapters: dict[str, Mapping[str, Any]] = {}
     for name, check in (section_validators or {}).items():
@@ -96,7 +101,8 @@ def validate(
     config = Config(
         path=path, storage=storage, fetch=fetch, poll=poll, sources=tuple(sources),
         topics=tuple(topics), subscriptions=tuple(subscriptions),
-        console=console, delivery=delivery, metrics=metrics, adapters=adapters,
+        console=console, delivery=delivery, metrics=metrics, http=http, websub=websub,
+        kinds=kinds, adapters=adapters,
         secrets=frozenset(secrets),
     )
     problems.items += destination_problems(config, destination_checks or {})

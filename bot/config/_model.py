@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._sources import KindSettings
 from ..options import SubscriptionOptions
 from ..types import ALL_FIELDS, Field
 
@@ -68,7 +69,8 @@ class PollConfig:
 class SourceConfig:
     #: Unique name, used in alerts and commands.
     name: str
-    #: A feed URL, or a site URL to autodiscover the feed from.
+    #: A feed URL, or a site URL to autodiscover the feed from; for the other
+    #: kinds, the URL of the source's first request (derived from its keys).
     url: str
     #: Seconds between polls.
     interval: float = DEFAULT_INTERVAL
@@ -76,6 +78,20 @@ class SourceConfig:
     enabled: bool = True
     #: Language of the items when the feed does not say ("fr", "en" …).
     language: str | None = None
+    #: What it is: "feed", "google-news", "hackernews" … (see ``bot._sources.KINDS``).
+    kind: str = "feed"
+    #: The keys of its kind ("query", "subreddit" …); empty for a feed.
+    options: Mapping[str, str | int] = field(default_factory=dict, hash=False)
+
+    def kind_keys(self) -> dict[str, str | int]:
+        """The keys of its kind: ``url`` for a feed, else its options."""
+        return {"url": self.url} if self.kind == "feed" else dict(self.options)
+
+    def keys(self) -> dict[str, str | int]:
+        """What defines it in a ``[[sources]]`` table besides name, interval,
+        enabled and language: ``url`` for a feed, else ``kind`` and its keys."""
+        return self.kind_keys() if self.kind == "feed" else {"kind": self.kind,
+                                                             **self.kind_keys()}
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,31 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class HttpConfig:
+    """The ``[http]`` table: Vigie's public HTTP server (Slack's HTTP mode, WebSub)."""
+
+    #: TCP port (0 picks a free one); ``[slack] http_port`` when this is not set.
+    port: int | None = None
+    #: Address to listen on.
+    address: str = "0.0.0.0"
+
+
+@dataclass(frozen=True)
+class WebSubConfig:
+    """The ``[websub]`` table: feeds that push their news through a hub."""
+
+    #: The public URL that reaches the ``[http]`` server (each subscription
+    #: gets a path under it); None: no WebSub.
+    callback_url: str | None = None
+    #: Signs what hubs push; each subscription gets its own secret derived from it.
+    secret: str = field(default="", repr=False)
+    #: Seconds of subscription asked of hubs (they may grant less); renewed before its end.
+    lease: float = 7 * 86400.0
+    #: A pushed feed is still polled, this often at most, in case a push is lost.
+    safety_interval: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration."""
 
@@ -166,6 +207,10 @@ class Config:
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    websub: WebSubConfig = field(default_factory=WebSubConfig)
+    #: The ``[kinds.<kind>]`` tables: each kind's base URL and keys (secrets included).
+    kinds: Mapping[str, KindSettings] = field(default_factory=dict, repr=False)
     #: Tables owned by adapters (``[discord]``, ``[slack]`` …), as written
     #: (``${VAR}`` expanded); each adapter validated its own.
     adapters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)

@@ -1,5 +1,5 @@
 """Validators of the single tables: ``[storage]``, ``[fetch]``, ``[poll]``,
-``[console]``, ``[delivery]`` and ``[metrics]``.
+``[console]``, ``[delivery]``, ``[metrics]``, ``[http]`` and ``[websub]``.
 
 Each takes its table (empty when absent) and returns its part of the model
 with defaults where a value is wrong, the problems recorded on the way.
@@ -16,9 +16,11 @@ from ._model import (
     ConsoleConfig,
     DeliveryConfig,
     FetchConfig,
+    HttpConfig,
     MetricsConfig,
     PollConfig,
     StorageConfig,
+    WebSubConfig,
 )
 from ._table import Table
 
@@ -112,17 +114,50 @@ def validate_delivery(t: Table) -> DeliveryConfig:
 
 
 def validate_metrics(t: Table) -> MetricsConfig:
-    d = MetricsConfig()
+    port, address = _listening(t, MetricsConfig().address)
+    return MetricsConfig(port=port, address=address)
+
+
+def validate_http(t: Table) -> HttpConfig:
+    port, address = _listening(t, HttpConfig().address)
+    return HttpConfig(port=port, address=address)
+
+
+def _listening(t: Table, default_address: str) -> tuple[int | None, str]:
+    """A server's ``port`` (None when not set) and ``address``, the table's only keys."""
     port: int | None = None
     if t.get("port", int) is not None:
         port = t.count("port", 0, 0, 65535)
-    address = t.get("address", str, default=d.address)
+    address = t.get("address", str, default=default_address)
     if not _is_address(address):
-        t.problems.add(t.key("address"), "must be an IP address (\"127.0.0.1\", \"0.0.0.0\", "
-                                         "\"::\") or a host name")
-        address = d.address
+        examples = ", ".join(f'"{a}"' for a in dict.fromkeys(
+            (default_address, "127.0.0.1", "0.0.0.0", "::")))
+        t.problems.add(t.key("address"), f"must be an IP address ({examples}) or a host name")
+        address = default_address
     t.check_unknown()
-    return MetricsConfig(port=port, address=address)
+    return port, address
+
+
+#: Shortest ``[websub] secret``.
+MIN_WEBSUB_SECRET = 16
+
+
+def validate_websub(t: Table) -> WebSubConfig:
+    d = WebSubConfig()
+    url = t.get("callback_url", str)
+    if url is not None and not re.fullmatch(r"(?i)https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        t.problems.add(t.key("callback_url"), "must be an http:// or https:// URL without "
+                                              "query or fragment")
+        url = None
+    secret = t.get("secret", str, default="", required=url is not None)
+    if url is not None and secret and len(secret) < MIN_WEBSUB_SECRET:
+        t.problems.add(t.key("secret"), f"must be at least {MIN_WEBSUB_SECRET} characters")
+    lease = t.duration("lease", d.lease, at_least=3600.0, at_most=365 * 86400.0)
+    safety = t.duration("safety_interval", d.safety_interval, at_least=60.0,
+                        at_most=30 * 86400.0)
+    t.check_unknown()
+    return WebSubConfig(callback_url=url.rstrip("/") if url else None, secret=secret,
+                        lease=lease, safety_interval=safety)
 
 
 def _is_address(text: str) -> bool:
